@@ -1,0 +1,149 @@
+import {
+  CreateClusterRequest$,
+  DeleteAccountSettingRequest$,
+  DeleteClusterRequest$,
+  DeleteTaskDefinitionsRequest$,
+  DeregisterTaskDefinitionRequest$,
+  DescribeClustersRequest$,
+  DescribeTaskDefinitionRequest$,
+  ListAccountSettingsRequest$,
+  ListClustersRequest$,
+  ListTagsForResourceRequest$,
+  ListTaskDefinitionFamiliesRequest$,
+  ListTaskDefinitionsRequest$,
+  PutAccountSettingDefaultRequest$,
+  PutAccountSettingRequest$,
+  PutClusterCapacityProvidersRequest$,
+  RegisterTaskDefinitionRequest$,
+  TagResourceRequest$,
+  UntagResourceRequest$,
+  UpdateClusterRequest$,
+  UpdateClusterSettingsRequest$,
+  type CreateClusterRequest,
+  type DeleteAccountSettingRequest,
+  type DeleteClusterRequest,
+  type DeleteTaskDefinitionsRequest,
+  type DeregisterTaskDefinitionRequest,
+  type DescribeClustersRequest,
+  type DescribeTaskDefinitionRequest,
+  type ListAccountSettingsRequest,
+  type ListClustersRequest,
+  type ListTagsForResourceRequest,
+  type ListTaskDefinitionFamiliesRequest,
+  type ListTaskDefinitionsRequest,
+  type PutAccountSettingDefaultRequest,
+  type PutAccountSettingRequest,
+  type PutClusterCapacityProvidersRequest,
+  type RegisterTaskDefinitionRequest,
+  type TagResourceRequest,
+  type UntagResourceRequest,
+  type UpdateClusterRequest,
+  type UpdateClusterSettingsRequest,
+} from '@aws-sdk/client-ecs';
+import type { EcsControl } from '../../control/ecs/index.js';
+import type { JsonService, Operation, RequestContext } from '../service.js';
+import { ECS_ENUMS } from './enums.js';
+import { ECS_ERRORS } from './errors.js';
+
+/** The ECS operations Berth serves. Adding a name here makes the operation table incomplete until handled. */
+export type EcsOperationName =
+  | 'CreateCluster'
+  | 'DescribeClusters'
+  | 'ListClusters'
+  | 'UpdateCluster'
+  | 'UpdateClusterSettings'
+  | 'DeleteCluster'
+  | 'PutClusterCapacityProviders'
+  | 'RegisterTaskDefinition'
+  | 'DescribeTaskDefinition'
+  | 'ListTaskDefinitions'
+  | 'ListTaskDefinitionFamilies'
+  | 'DeregisterTaskDefinition'
+  | 'DeleteTaskDefinitions'
+  | 'TagResource'
+  | 'UntagResource'
+  | 'ListTagsForResource'
+  | 'PutAccountSetting'
+  | 'PutAccountSettingDefault'
+  | 'ListAccountSettings'
+  | 'DeleteAccountSetting';
+
+function op<I>(input: unknown, run: (input: I, ctx: RequestContext) => Promise<object | void>): Operation {
+  return { input, run };
+}
+
+/** The ECS facade: each entry decodes nothing and decides nothing — it hands the input to control/. */
+export function ecsService(ecs: EcsControl): JsonService {
+  const { clusters, taskDefinitions, tags, accountSettings } = ecs;
+  const operations: Record<EcsOperationName, Operation> = {
+    CreateCluster: op(CreateClusterRequest$, async (i: CreateClusterRequest) => ({
+      cluster: await clusters.create(i),
+    })),
+    DescribeClusters: op(DescribeClustersRequest$, (i: DescribeClustersRequest) => clusters.describe(i)),
+    ListClusters: op(ListClustersRequest$, (i: ListClustersRequest) => clusters.list(i)),
+    UpdateCluster: op(UpdateClusterRequest$, async (i: UpdateClusterRequest) => ({
+      cluster: await clusters.update(i),
+    })),
+    UpdateClusterSettings: op(UpdateClusterSettingsRequest$, async (i: UpdateClusterSettingsRequest) => ({
+      cluster: await clusters.updateSettings(i),
+    })),
+    DeleteCluster: op(DeleteClusterRequest$, async (i: DeleteClusterRequest) => ({
+      cluster: await clusters.delete(i),
+    })),
+    PutClusterCapacityProviders: op(
+      PutClusterCapacityProvidersRequest$,
+      async (i: PutClusterCapacityProvidersRequest) => ({
+        cluster: await clusters.putCapacityProviders(i),
+      }),
+    ),
+    RegisterTaskDefinition: op(RegisterTaskDefinitionRequest$, (i: RegisterTaskDefinitionRequest, ctx) =>
+      taskDefinitions.register(i, ctx.caller),
+    ),
+    DescribeTaskDefinition: op(DescribeTaskDefinitionRequest$, (i: DescribeTaskDefinitionRequest) =>
+      taskDefinitions.describe(i),
+    ),
+    ListTaskDefinitions: op(ListTaskDefinitionsRequest$, (i: ListTaskDefinitionsRequest) =>
+      taskDefinitions.list(i),
+    ),
+    ListTaskDefinitionFamilies: op(
+      ListTaskDefinitionFamiliesRequest$,
+      (i: ListTaskDefinitionFamiliesRequest) => taskDefinitions.listFamilies(i),
+    ),
+    DeregisterTaskDefinition: op(
+      DeregisterTaskDefinitionRequest$,
+      async (i: DeregisterTaskDefinitionRequest) => ({
+        taskDefinition: await taskDefinitions.deregister(i),
+      }),
+    ),
+    DeleteTaskDefinitions: op(DeleteTaskDefinitionsRequest$, (i: DeleteTaskDefinitionsRequest) =>
+      taskDefinitions.delete(i),
+    ),
+    TagResource: op(TagResourceRequest$, (i: TagResourceRequest) => tags.tag(i)),
+    UntagResource: op(UntagResourceRequest$, (i: UntagResourceRequest) => tags.untag(i)),
+    ListTagsForResource: op(ListTagsForResourceRequest$, (i: ListTagsForResourceRequest) => tags.list(i)),
+    PutAccountSetting: op(PutAccountSettingRequest$, async (i: PutAccountSettingRequest, ctx) => ({
+      setting: await accountSettings.put(i, ctx.caller),
+    })),
+    PutAccountSettingDefault: op(
+      PutAccountSettingDefaultRequest$,
+      async (i: PutAccountSettingDefaultRequest) => ({
+        setting: await accountSettings.putDefault(i),
+      }),
+    ),
+    ListAccountSettings: op(ListAccountSettingsRequest$, (i: ListAccountSettingsRequest, ctx) =>
+      accountSettings.list(i, ctx.caller),
+    ),
+    DeleteAccountSetting: op(DeleteAccountSettingRequest$, async (i: DeleteAccountSettingRequest, ctx) => ({
+      setting: await accountSettings.remove(i, ctx.caller),
+    })),
+  };
+  return {
+    protocol: 'json',
+    targetPrefix: 'AmazonEC2ContainerServiceV20141113',
+    jsonVersion: '1.1',
+    signingName: 'ecs',
+    errors: ECS_ERRORS,
+    enums: ECS_ENUMS,
+    operations,
+  };
+}

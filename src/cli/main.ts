@@ -1,0 +1,104 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { RunningServer, ServerOptions } from '../app/server.js';
+import { startServer } from '../app/server.js';
+import { up } from '../app/up.js';
+
+/** The `berth` command. Verbs for people; each deployable has its composition root in app/. */
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('a port is an integer from 0 to 65535.');
+  return n;
+}
+
+function logger(): Logger {
+  return pino({ level: process.env.BERTH_LOG_LEVEL ?? 'info' }, pino.destination(2));
+}
+
+interface CommonFlags {
+  port: number;
+  host: string;
+  dataDir: string;
+  region: string;
+  accountId: string;
+  store?: string;
+}
+
+function serverOptions(flags: CommonFlags, log: Logger): ServerOptions {
+  return {
+    host: flags.host,
+    port: flags.port,
+    dataDir: resolve(flags.dataDir),
+    region: flags.region,
+    accountId: flags.accountId,
+    logger: log,
+    ...(flags.store ? { store: flags.store } : {}),
+  };
+}
+
+/** Runs until SIGINT/SIGTERM, then closes the server (in-flight requests finish) and the store. */
+function untilSignal(server: RunningServer, log: Logger): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function withCommonFlags(command: Command): Command {
+  return command
+    .option('--port <port>', 'the one port for every API', port, 4566)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--data-dir <dir>', 'where Berth keeps its state', process.env.BERTH_DATA_DIR ?? './.berth')
+    .option('--region <region>', 'the AWS region Berth presents', process.env.BERTH_REGION ?? 'us-east-1')
+    .option(
+      '--account-id <id>',
+      'the 12-digit account id in ARNs',
+      process.env.BERTH_ACCOUNT_ID ?? '000000000000',
+    );
+}
+
+const program = new Command('berth')
+  .description('Berth: a self-hosted container orchestrator that speaks the Amazon ECS API.')
+  .version(version, '-v, --version');
+
+withCommonFlags(program.command('up'))
+  .description('run everything on this machine with the embedded SQLite store')
+  .action(async (flags: CommonFlags) => {
+    const log = logger();
+    const { server, envLines } = await up(serverOptions(flags, log));
+    process.stdout.write(envLines.join('\n') + '\n');
+    untilSignal(server, log);
+  });
+
+withCommonFlags(program.command('server'))
+  .description('run the control plane only (several replicas may share one PostgreSQL store)')
+  .option('--store <location>', 'postgres://… URL or SQLite file path (default <data-dir>/berth.db)')
+  .action(async (flags: CommonFlags) => {
+    const log = logger();
+    const server = await startServer(serverOptions(flags, log));
+    process.stdout.write(`AWS_ENDPOINT_URL=${server.endpoint}\n`);
+    untilSignal(server, log);
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

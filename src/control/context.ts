@@ -1,0 +1,16 @@
+import type { Scope } from '../core/arn.js';
+import type { Store } from '../store/index.js';
+
+/** Who is calling: known to every operation once the request's signature checked out. */
+export interface Caller {
+  readonly principalArn: string;
+  readonly accessKeyId: string;
+}
+
+/** What the control-plane operations need from the outside world, passed in by the composition root. */
+export interface ControlDeps {
+  readonly store: Store;
+  readonly scope: Scope;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+}

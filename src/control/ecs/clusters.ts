@@ -1,0 +1,216 @@
+import type {
+  Cluster,
+  ClusterField,
+  CreateClusterRequest,
+  DeleteClusterRequest,
+  DescribeClustersRequest,
+  DescribeClustersResponse,
+  ListClustersRequest,
+  ListClustersResponse,
+  PutClusterCapacityProvidersRequest,
+  UpdateClusterRequest,
+  UpdateClusterSettingsRequest,
+} from '@aws-sdk/client-ecs';
+import type { ClusterRecord } from '../../core/ecs/cluster.js';
+import {
+  BUILT_IN_CAPACITY_PROVIDERS,
+  EMPTY_USAGE,
+  checkStrategy,
+  clusterView,
+  mergeSettings,
+} from '../../core/ecs/cluster.js';
+import { checkName } from '../../core/ecs/names.js';
+import { validateTags } from '../../core/ecs/tags.js';
+import { Fault, invalidParameter } from '../../core/fault.js';
+import { decodeToken, page, pageSize } from '../../core/pagination.js';
+import type { ControlDeps } from '../context.js';
+import { clusterArn, clusterName } from './refs.js';
+
+const MAX_DESCRIBE = 100;
+/** Optimistic-concurrency retries before a write gives up; each retry re-reads the cluster. */
+const MAX_ATTEMPTS = 5;
+
+export class ClusterOperations {
+  constructor(private readonly deps: ControlDeps) {}
+
+  /** Idempotent by name: an ACTIVE cluster of that name is returned as it is. */
+  async create(input: CreateClusterRequest): Promise<Cluster> {
+    const { store, scope, now } = this.deps;
+    const name = checkName('Cluster name', input.clusterName ?? 'default');
+    const tags = validateTags(input.tags);
+    const settings = mergeSettings([{ name: 'containerInsights', value: 'disabled' }], input.settings ?? []);
+    const capacityProviders = input.capacityProviders ?? [];
+    checkCapacityProviders(capacityProviders);
+    const strategy = input.defaultCapacityProviderStrategy ?? [];
+    checkStrategy(strategy, capacityProviders);
+
+    const existing = await store.clusters.byName(name);
+    if (existing?.status === 'ACTIVE') return this.view(existing, ALL_FIELDS);
+    const record: ClusterRecord = {
+      arn: clusterArn(scope, name),
+      name,
+      status: 'ACTIVE',
+      createdAt: existing?.createdAt ?? now(),
+      version: (existing?.version ?? 0) + 1,
+      settings,
+      capacityProviders,
+      defaultCapacityProviderStrategy: strategy,
+      ...(input.configuration ? { configuration: input.configuration } : {}),
+      ...(input.serviceConnectDefaults ? { serviceConnectDefaults: input.serviceConnectDefaults } : {}),
+    };
+    await store.transaction(async (repos) => {
+      if (existing) {
+        if (!(await repos.clusters.update(record))) throw conflict(name);
+      } else {
+        await repos.clusters.insert(record);
+      }
+      await repos.tags.replace(record.arn, tags);
+    });
+    return this.view(record, ALL_FIELDS);
+  }
+
+  async describe(input: DescribeClustersRequest): Promise<DescribeClustersResponse> {
+    const refs = input.clusters && input.clusters.length > 0 ? input.clusters : ['default'];
+    if (refs.length > MAX_DESCRIBE)
+      throw invalidParameter(`At most ${MAX_DESCRIBE} clusters can be described at once.`);
+    const include = new Set<ClusterField>(input.include ?? []);
+    const names = refs.map((ref) => clusterName(ref, this.deps.scope));
+    const found = new Map((await this.deps.store.clusters.byNames(names)).map((c) => [c.name, c]));
+    const clusters: Cluster[] = [];
+    const failures = [];
+    for (const [i, name] of names.entries()) {
+      const record = found.get(name);
+      if (record) clusters.push(await this.view(record, include));
+      else
+        failures.push({
+          arn: refs[i]?.startsWith('arn:') ? refs[i] : clusterArn(this.deps.scope, name),
+          reason: 'MISSING',
+        });
+    }
+    return { clusters, failures };
+  }
+
+  async list(input: ListClustersRequest): Promise<ListClustersResponse> {
+    const limit = pageSize(input.maxResults);
+    const after = decodeToken(input.nextToken)?.[0];
+    const rows = await this.deps.store.clusters.listActive(
+      after === undefined ? undefined : String(after),
+      limit + 1,
+    );
+    const { items, nextToken } = page(rows, limit, (c) => [c.name]);
+    return { clusterArns: items.map((c) => c.arn), ...(nextToken ? { nextToken } : {}) };
+  }
+
+  async update(input: UpdateClusterRequest): Promise<Cluster> {
+    const record = await this.modify(input.cluster, (current) => ({
+      ...current,
+      ...(input.settings ? { settings: mergeSettings(current.settings, input.settings) } : {}),
+      ...(input.configuration ? { configuration: input.configuration } : {}),
+      ...(input.serviceConnectDefaults ? { serviceConnectDefaults: input.serviceConnectDefaults } : {}),
+    }));
+    return this.view(record, ALL_FIELDS);
+  }
+
+  async updateSettings(input: UpdateClusterSettingsRequest): Promise<Cluster> {
+    const record = await this.modify(input.cluster, (current) => ({
+      ...current,
+      settings: mergeSettings(current.settings, input.settings ?? []),
+    }));
+    return this.view(record, new Set<ClusterField>(['SETTINGS']));
+  }
+
+  async putCapacityProviders(input: PutClusterCapacityProvidersRequest): Promise<Cluster> {
+    const providers = input.capacityProviders ?? [];
+    const strategy = input.defaultCapacityProviderStrategy ?? [];
+    checkCapacityProviders(providers);
+    checkStrategy(strategy, providers);
+    const record = await this.modify(input.cluster, (current) => ({
+      ...current,
+      capacityProviders: providers,
+      defaultCapacityProviderStrategy: strategy,
+    }));
+    return this.view(record, ALL_FIELDS);
+  }
+
+  /** Marks the cluster INACTIVE; it stays describable. Refuses while it still holds anything. */
+  async delete(input: DeleteClusterRequest): Promise<Cluster> {
+    const record = await this.modify(input.cluster, (current) => {
+      const usage = this.usage(current);
+      if (usage.activeServicesCount > 0) {
+        throw new Fault(
+          'ClusterContainsServicesException',
+          `Cluster '${current.name}' still has active services: delete them first.`,
+        );
+      }
+      if (usage.registeredContainerInstancesCount > 0) {
+        throw new Fault(
+          'ClusterContainsContainerInstancesException',
+          `Cluster '${current.name}' still has registered container instances: deregister them first.`,
+        );
+      }
+      if (usage.runningTasksCount + usage.pendingTasksCount > 0) {
+        throw new Fault(
+          'ClusterContainsTasksException',
+          `Cluster '${current.name}' still has tasks: stop them first.`,
+        );
+      }
+      return { ...current, status: 'INACTIVE' };
+    });
+    return this.view(record, ALL_FIELDS);
+  }
+
+  /** Finds an ACTIVE cluster or fails with ClusterNotFoundException. */
+  async require(ref: string | undefined): Promise<ClusterRecord> {
+    const name = clusterName(ref, this.deps.scope);
+    const record = await this.deps.store.clusters.byName(name);
+    if (!record || record.status !== 'ACTIVE') throw notFound(name);
+    return record;
+  }
+
+  /** Read, change, write with a version check; retried when another writer got there first. */
+  private async modify(
+    ref: string | undefined,
+    change: (current: ClusterRecord) => ClusterRecord,
+  ): Promise<ClusterRecord> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await this.require(ref);
+      const next = { ...change(current), version: current.version + 1 };
+      if (await this.deps.store.clusters.update(next)) return next;
+    }
+    throw conflict(clusterName(ref, this.deps.scope));
+  }
+
+  /**
+   * Counts of what the cluster holds. Container instances, tasks and services are not stored yet
+   * (they arrive with the agent and service issues), so a cluster holds none of them.
+   */
+  private usage(_record: ClusterRecord): typeof EMPTY_USAGE {
+    return EMPTY_USAGE;
+  }
+
+  private async view(record: ClusterRecord, include: ReadonlySet<ClusterField | 'ALL'>): Promise<Cluster> {
+    const tags =
+      include.has('TAGS') || include.has('ALL') ? await this.deps.store.tags.list(record.arn) : undefined;
+    return clusterView(record, this.usage(record), include, tags);
+  }
+}
+
+const ALL_FIELDS: ReadonlySet<'ALL'> = new Set(['ALL']);
+
+function checkCapacityProviders(providers: readonly string[]): void {
+  for (const name of providers) {
+    if (!BUILT_IN_CAPACITY_PROVIDERS.has(name)) {
+      throw invalidParameter(
+        `The capacity provider '${name}' does not exist. Berth knows FARGATE and FARGATE_SPOT until capacity providers can be created.`,
+      );
+    }
+  }
+  if (new Set(providers).size !== providers.length)
+    throw invalidParameter('A capacity provider is listed twice.');
+}
+
+export const notFound = (name: string): Fault =>
+  new Fault('ClusterNotFoundException', `Cluster not found: '${name}'.`);
+
+const conflict = (name: string): Fault =>
+  new Fault('UpdateInProgressException', `Cluster '${name}' is being changed by another request; retry.`);

@@ -1,0 +1,24 @@
+import type { ControlDeps } from '../context.js';
+import { AccountSettingOperations } from './account-settings.js';
+import { ClusterOperations } from './clusters.js';
+import { TagOperations } from './tags.js';
+import { TaskDefinitionOperations } from './task-definitions.js';
+
+/** The ECS control-plane operations, grouped by aggregate. */
+export interface EcsControl {
+  readonly clusters: ClusterOperations;
+  readonly taskDefinitions: TaskDefinitionOperations;
+  readonly tags: TagOperations;
+  readonly accountSettings: AccountSettingOperations;
+}
+
+export function createEcsControl(deps: ControlDeps): EcsControl {
+  const clusters = new ClusterOperations(deps);
+  const taskDefinitions = new TaskDefinitionOperations(deps);
+  return {
+    clusters,
+    taskDefinitions,
+    tags: new TagOperations(deps, clusters, taskDefinitions),
+    accountSettings: new AccountSettingOperations(deps),
+  };
+}

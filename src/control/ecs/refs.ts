@@ -1,0 +1,60 @@
+import type { Scope } from '../../core/arn.js';
+import { arn, parseArn } from '../../core/arn.js';
+import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
+
+/**
+ * Resolving the ways ECS lets a caller name a resource: a cluster by name or ARN (default
+ * `default`), a task definition by `family`, `family:revision` or ARN.
+ */
+export function clusterName(ref: string | undefined, scope: Scope): string {
+  if (ref === undefined || ref === '') return 'default';
+  if (!ref.startsWith('arn:')) return ref;
+  const parsed = parseArn(ref);
+  if (!parsed || parsed.service !== 'ecs' || !parsed.resource.startsWith('cluster/')) {
+    throw invalidParameter(`'${ref}' is not a cluster ARN.`);
+  }
+  checkScope(parsed.region, parsed.accountId, ref, scope);
+  return parsed.resource.slice('cluster/'.length);
+}
+
+export function clusterArn(scope: Scope, name: string): string {
+  return arn(scope, 'ecs', `cluster/${name}`);
+}
+
+export function taskDefinitionArn(scope: Scope, family: string, revision: number): string {
+  return arn(scope, 'ecs', `task-definition/${family}:${revision}`);
+}
+
+export interface TaskDefinitionRef {
+  readonly family: string;
+  /** Absent when the caller named only the family (= its latest ACTIVE revision). */
+  readonly revision?: number;
+}
+
+export function parseTaskDefinitionRef(ref: string, scope: Scope): TaskDefinitionRef {
+  let body = ref;
+  if (ref.startsWith('arn:')) {
+    const parsed = parseArn(ref);
+    if (!parsed || parsed.service !== 'ecs' || !parsed.resource.startsWith('task-definition/')) {
+      throw clientFault(`'${ref}' is not a task definition ARN.`);
+    }
+    checkScope(parsed.region, parsed.accountId, ref, scope);
+    body = parsed.resource.slice('task-definition/'.length);
+  }
+  const match = /^([a-zA-Z0-9_-]{1,255})(?::(\d{1,9}))?$/.exec(body);
+  if (!match?.[1]) {
+    throw clientFault(`Invalid task definition '${ref}': use 'family', 'family:revision' or the full ARN.`);
+  }
+  const revision = match[2] === undefined ? undefined : Number(match[2]);
+  if (revision === 0) throw clientFault(`Invalid revision 0 in '${ref}': revisions start at 1.`);
+  return revision === undefined ? { family: match[1] } : { family: match[1], revision };
+}
+
+function checkScope(region: string, accountId: string, ref: string, scope: Scope): void {
+  if (region !== scope.region || accountId !== scope.accountId) {
+    throw new Fault(
+      'InvalidParameterException',
+      `'${ref}' belongs to another region or account: this endpoint serves ${scope.region}/${scope.accountId}.`,
+    );
+  }
+}

@@ -1,0 +1,71 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+/**
+ * Versioned migrations, applied in name order at start-up by every replica (Kysely's migrator takes
+ * a lock, so concurrent replicas do not race). Never edit a migration that has shipped: add one.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('clusters')
+        .addColumn('arn', 'varchar(1024)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull().unique())
+        .addColumn('status', 'varchar(32)', (c) => c.notNull())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('task_definition_families')
+        .addColumn('family', 'varchar(255)', (c) => c.primaryKey())
+        .addColumn('last_revision', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('task_definitions')
+        .addColumn('arn', 'varchar(1024)', (c) => c.primaryKey())
+        .addColumn('family', 'varchar(255)', (c) => c.notNull())
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('status', 'varchar(32)', (c) => c.notNull())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('registered_at', 'bigint', (c) => c.notNull())
+        .addColumn('registered_by', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('deregistered_at', 'bigint')
+        .addColumn('delete_requested_at', 'bigint')
+        .addUniqueConstraint('task_definitions_family_revision', ['family', 'revision'])
+        .execute();
+      await db.schema
+        .createIndex('task_definitions_status_family')
+        .on('task_definitions')
+        .columns(['status', 'family', 'revision'])
+        .execute();
+      await db.schema
+        .createTable('resource_tags')
+        .addColumn('resource_arn', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('key', 'varchar(128)', (c) => c.notNull())
+        .addColumn('value', 'varchar(256)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('resource_tags_pk', ['resource_arn', 'key'])
+        .execute();
+      await db.schema
+        .createTable('account_settings')
+        .addColumn('principal_arn', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('name', 'varchar(128)', (c) => c.notNull())
+        .addColumn('value', 'varchar(256)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('account_settings_pk', ['principal_arn', 'name'])
+        .execute();
+      await db.schema
+        .createTable('access_keys')
+        .addColumn('access_key_id', 'varchar(128)', (c) => c.primaryKey())
+        .addColumn('secret_access_key', 'varchar(128)', (c) => c.notNull())
+        .addColumn('principal_arn', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('session_token', 'text')
+        .addColumn('expires_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};
