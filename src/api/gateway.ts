@@ -126,8 +126,7 @@ export function createGateway(deps: GatewayDeps): (req: IncomingMessage, res: Se
       action: `${route.service.signingName}:${route.operation}`,
       resource: '*',
     });
-    const input = parseJsonBody(body);
-    validateInput(operation.input, input, route.service.enums);
+    const input = validateInput(operation.input, parseJsonBody(body), route.service.enums);
     const output = (await operation.run(input, ctx)) ?? {};
     sendJson(res, 200, route.contentType, requestId, output);
   }

@@ -19,15 +19,15 @@ export type EnumTable = Readonly<Record<string, Readonly<Record<string, string>>
 
 export const MAX_STRING_LENGTH = 65_536;
 
-const enum Code {
-  String = 0,
-  Number = 1,
-  Boolean = 2,
-  Document = 15,
-  Blob = 21,
-  ListOf = 64,
-  MapOf = 128,
-}
+/** The SDK's schema type codes (@smithy/core/schema). */
+const Code = {
+  String: 0,
+  Boolean: 2,
+  Document: 15,
+  Blob: 21,
+  ListOf: 64,
+  MapOf: 128,
+} as const;
 
 type Node =
   | { kind: 'string' | 'number' | 'boolean' | 'timestamp' | 'document' | 'blob' }
@@ -107,9 +107,14 @@ export function structureMembers(ref: SchemaRef): readonly string[] {
   return node.kind === 'structure' || node.kind === 'union' ? node.members : [];
 }
 
-export function validateInput(ref: SchemaRef, value: unknown, enums: EnumTable): void {
+/**
+ * Validates `value` and returns the input as the operation sees it: only the modelled members, with
+ * null members and null map values dropped (an absent member, as AWS deserializers read it). Nothing
+ * a client adds outside the model reaches a handler or the store.
+ */
+export function validateInput(ref: SchemaRef, value: unknown, enums: EnumTable): Record<string, unknown> {
   const problems: string[] = [];
-  visit(resolve(ref), value, '', undefined, enums, problems);
+  const input = visit(resolve(ref), value, '', undefined, enums, problems) as Record<string, unknown>;
   if (problems.length > 0) {
     const shown = problems.slice(0, 5);
     throw new Fault(
@@ -117,25 +122,21 @@ export function validateInput(ref: SchemaRef, value: unknown, enums: EnumTable):
       `${problems.length} validation error${problems.length > 1 ? 's' : ''} detected: ${shown.join('; ')}`,
     );
   }
+  return input;
 }
 
 function serialization(message: string): Fault {
   return new Fault('SerializationException', message);
 }
 
+/** How Coral-style serializers name the JSON token they found. */
 function describe(value: unknown): string {
   if (value === null) return 'NULL_VALUE';
   if (Array.isArray(value)) return 'START_ARRAY';
-  switch (typeof value) {
-    case 'string':
-      return 'STRING_VALUE';
-    case 'number':
-      return 'NUMBER_VALUE';
-    case 'boolean':
-      return value ? 'TRUE_VALUE' : 'FALSE_VALUE';
-    default:
-      return 'START_OBJECT';
-  }
+  if (typeof value === 'string') return 'STRING_VALUE';
+  if (typeof value === 'number') return 'NUMBER_VALUE';
+  if (typeof value === 'boolean') return value ? 'TRUE_VALUE' : 'FALSE_VALUE';
+  return 'START_OBJECT';
 }
 
 function visit(
@@ -145,7 +146,7 @@ function visit(
   allowed: Readonly<Record<string, string>> | undefined,
   enums: EnumTable,
   problems: string[],
-): void {
+): unknown {
   const at = path || 'input';
   switch (node.kind) {
     case 'string':
@@ -160,7 +161,7 @@ function visit(
           `Value '${value}' at '${at}' failed to satisfy constraint: Member must satisfy enum value set: [${Object.values(allowed).join(', ')}]`,
         );
       }
-      return;
+      return value;
     case 'number':
     case 'timestamp':
       if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -168,35 +169,36 @@ function visit(
           `${describe(value)} can not be converted to a ${node.kind === 'number' ? 'Number' : 'Timestamp'} (at '${at}')`,
         );
       }
-      return;
+      return value;
     case 'boolean':
       if (typeof value !== 'boolean')
         throw serialization(`${describe(value)} can not be converted to a Boolean (at '${at}')`);
-      return;
+      return value;
     case 'blob':
       if (typeof value !== 'string')
         throw serialization(`${describe(value)} can not be converted to a Blob (at '${at}')`);
-      return;
+      return value;
     case 'document':
-      return;
+      return value;
     case 'list': {
       if (!Array.isArray(value)) throw serialization(`Expected list or null (at '${at}')`);
       const member = resolve(node.member);
-      value.forEach((item, i) => {
+      return value.map((item: unknown, i) => {
         if (item === null) throw serialization(`Null is not allowed in a list (at '${at}.${i + 1}')`);
-        visit(member, item, `${path}.${i + 1}.member`, allowed, enums, problems);
+        return visit(member, item, `${path}.${i + 1}.member`, allowed, enums, problems);
       });
-      return;
     }
     case 'map': {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         throw serialization(`Expected map or null (at '${at}')`);
       }
       const member = resolve(node.value);
+      const entries: [string, unknown][] = [];
       for (const [key, item] of Object.entries(value)) {
-        if (item !== null) visit(member, item, `${path}.${key}`, undefined, enums, problems);
+        if (item !== null)
+          entries.push([key, visit(member, item, `${path}.${key}`, undefined, enums, problems)]);
       }
-      return;
+      return Object.fromEntries(entries);
     }
     case 'structure':
     case 'union': {
@@ -208,6 +210,7 @@ function visit(
         );
       }
       const record = value as Record<string, unknown>;
+      const entries: [string, unknown][] = [];
       node.members.forEach((name, i) => {
         const memberValue = record[name];
         const memberPath = path ? `${path}.${name}` : name;
@@ -219,21 +222,24 @@ function visit(
           }
           return;
         }
-        visit(
-          resolve(node.schemas[i]),
-          memberValue,
-          memberPath,
-          enums[`${node.name}.${name}`],
-          enums,
-          problems,
-        );
+        entries.push([
+          name,
+          visit(
+            resolve(node.schemas[i]),
+            memberValue,
+            memberPath,
+            enums[`${node.name}.${name}`],
+            enums,
+            problems,
+          ),
+        ]);
       });
       if (node.kind === 'union' && node.members.filter((m) => record[m] != null).length !== 1) {
         problems.push(
           `Value at '${at}' failed to satisfy constraint: exactly one member of the union must be set`,
         );
       }
-      return;
+      return Object.fromEntries(entries);
     }
   }
 }

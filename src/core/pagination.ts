@@ -13,7 +13,7 @@ export function decodeToken(token: string | undefined): (string | number)[] | un
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
     if (Array.isArray(parsed) && parsed.every((k) => typeof k === 'string' || typeof k === 'number')) {
-      return parsed as (string | number)[];
+      return parsed;
     }
   } catch {
     // fall through to the client error below

@@ -4,10 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startServer, type RunningServer } from '../../src/app/server.js';
+import { serverStoreFromEnv } from './stores.js';
 
 /**
  * A Berth control plane in this process on a free port, with its own data dir (and, when asked,
  * a PostgreSQL store). Tests talk to it only over HTTP, through the AWS SDK or signed requests.
+ *
+ * Store: `options.store` when given; otherwise, with `BERTH_TEST_STORE=postgres` (and
+ * `BERTH_TEST_POSTGRES_URL` naming a server whose role may create databases), a fresh PostgreSQL
+ * database per server, dropped on close(); otherwise a SQLite file in the data dir. So
+ * `BERTH_TEST_STORE=postgres BERTH_TEST_POSTGRES_URL=postgres://… npm test` runs every e2e suite on
+ * PostgreSQL (see test/support/stores.ts and docs/store.md).
  */
 export interface TestServer {
   readonly endpoint: string;
@@ -22,16 +29,25 @@ export interface TestServer {
 export const REGION = 'us-east-1';
 
 export async function startTestServer(options: { store?: string } = {}): Promise<TestServer> {
+  const fromEnv = options.store ? undefined : await serverStoreFromEnv();
+  const store = options.store ?? fromEnv?.location;
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-test-'));
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    dataDir,
-    region: REGION,
-    accountId: '123456789012',
-    logger: pino({ level: process.env.BERTH_TEST_LOG_LEVEL ?? 'silent' }),
-    ...(options.store ? { store: options.store } : {}),
-  });
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      dataDir,
+      region: REGION,
+      accountId: '123456789012',
+      logger: pino({ level: process.env.BERTH_TEST_LOG_LEVEL ?? 'silent' }),
+      ...(store ? { store } : {}),
+    });
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    await fromEnv?.dispose();
+    throw error;
+  }
   const credentials = {
     accessKeyId: server.administratorKey.accessKeyId,
     secretAccessKey: server.administratorKey.secretAccessKey,
@@ -52,6 +68,7 @@ export async function startTestServer(options: { store?: string } = {}): Promise
       for (const c of clients) c.destroy();
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
+      await fromEnv?.dispose();
     },
   };
 }

@@ -43,7 +43,7 @@ export function sendQueryResult(
       [`${action}Result`]: xmlValue(result),
       ResponseMetadata: { RequestId: requestId },
     },
-  }) as string;
+  });
   res.writeHead(200, {
     'content-type': 'text/xml',
     'content-length': Buffer.byteLength(body),
@@ -64,7 +64,7 @@ export function sendQueryError(
       Error: { Type: error.spec.type, Code: error.code, Message: error.message },
       RequestId: requestId,
     },
-  }) as string;
+  });
   res.writeHead(error.spec.status, {
     'content-type': 'text/xml',
     'content-length': Buffer.byteLength(body),

@@ -47,17 +47,11 @@ export class TagOperations {
     if (!parsed || parsed.service !== 'ecs') {
       throw invalidParameter(`'${resourceArn}' is not an ECS resource ARN.`);
     }
-    const [type] = parsed.resource.split('/');
-    switch (type) {
-      case 'cluster':
-        return (await this.clusters.require(resourceArn)).arn;
-      case 'task-definition':
-        return (await this.taskDefinitions.require(resourceArn)).taskDefinitionArn ?? resourceArn;
-      default:
-        throw new Fault(
-          'InvalidParameterException',
-          `Berth cannot tag ECS resources of type '${type ?? ''}' yet.`,
-        );
+    const type = parsed.resource.split('/')[0] ?? '';
+    if (type === 'cluster') return (await this.clusters.require(resourceArn)).arn;
+    if (type === 'task-definition') {
+      return (await this.taskDefinitions.require(resourceArn)).taskDefinitionArn ?? resourceArn;
     }
+    throw new Fault('InvalidParameterException', `Berth cannot tag ECS resources of type '${type}' yet.`);
   }
 }

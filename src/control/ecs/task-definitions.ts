@@ -126,7 +126,7 @@ export class TaskDefinitionOperations {
       descending: input.sort === 'DESC',
       limit: limit + 1,
       ...(input.familyPrefix ? { familyPrefix: input.familyPrefix } : {}),
-      ...(token ? { after: { family: String(token[0]), revision: Number(token[1]) } } : {}),
+      ...(token ? { after: revisionKey(token) } : {}),
     });
     const { items, nextToken } = page(rows, limit, (r) => [r.family, r.revision]);
     return { taskDefinitionArns: items.map((r) => r.arn), ...(nextToken ? { nextToken } : {}) };
@@ -145,4 +145,13 @@ export class TaskDefinitionOperations {
     const { items, nextToken } = page(rows, limit, (family) => [family]);
     return { families: items, ...(nextToken ? { nextToken } : {}) };
   }
+}
+
+/** A ListTaskDefinitions token holds the last (family, revision) returned; anything else is forged. */
+function revisionKey(token: readonly (string | number)[]): { family: string; revision: number } {
+  const [family, revision] = token;
+  if (token.length !== 2 || typeof family !== 'string' || !Number.isSafeInteger(revision)) {
+    throw invalidParameter('Invalid nextToken: it must be a token returned by a previous call.');
+  }
+  return { family, revision: revision as number };
 }

@@ -62,7 +62,7 @@ export function mergeSettings(
     }
     merged.set(s.name, s.value);
   }
-  return [...merged].map(([name, value]) => ({ name, value }) as ClusterSetting);
+  return [...merged].map(([name, value]) => ({ name, value }));
 }
 
 /**
