@@ -45,6 +45,7 @@ type Route =
   | { protocol: 'query'; service: QueryService | undefined; operation: string };
 
 export function createGateway(deps: GatewayDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const findKey = recentKeys(deps.findKey);
   const byTarget = new Map(deps.jsonServices.map((s) => [s.targetPrefix, s]));
   const bySigningName = new Map(deps.queryServices.map((s) => [s.signingName, s]));
 
@@ -81,7 +82,7 @@ export function createGateway(deps: GatewayDeps): (req: IncomingMessage, res: Se
     try {
       const verified = await verifySignature(
         { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body },
-        deps.findKey,
+        findKey,
         deps.now(),
       );
       if (verified.region !== deps.region) {
@@ -91,8 +92,10 @@ export function createGateway(deps: GatewayDeps): (req: IncomingMessage, res: Se
         );
       }
       if (route.protocol === 'json' && route.service && verified.service !== route.service.signingName) {
+        // A scope for another service fails signature verification on AWS (403 SignatureDoesNotMatch /
+        // InvalidSignatureException), like a scope for another region or date.
         throw new AuthError(
-          'incomplete',
+          'badSignature',
           `Credential should be scoped to correct service: '${route.service.signingName}', not '${verified.service}'.`,
         );
       }
@@ -173,6 +176,36 @@ export function createGateway(deps: GatewayDeps): (req: IncomingMessage, res: Se
       deps.logger.error({ err: error, requestId }, 'request failed after the response started');
       res.destroy();
     });
+  };
+}
+
+/**
+ * How long a signing key, once found, is used without asking the store again. Keys are immutable
+ * once stored (they are only ever inserted), so the cache changes nothing observable; an unknown
+ * key is never cached, so a key inserted by another process works at once. Expiry of temporary
+ * keys is still checked on every request (verifySignature compares `expiresAt` with `deps.now`).
+ * Whatever later deletes or deactivates keys (IAM) must account for up to this much lag, or clear
+ * the cache.
+ */
+export const KEY_CACHE_MS = 1000;
+const KEY_CACHE_ENTRIES = 1024;
+
+function recentKeys(
+  find: (accessKeyId: string) => Promise<SigningKey | undefined>,
+): (accessKeyId: string) => Promise<SigningKey | undefined> {
+  const now = (): number => performance.now(); // monotonic: unaffected by an injected or stepped clock
+  const cache = new Map<string, { readonly key: SigningKey; readonly until: number }>();
+  return async (accessKeyId) => {
+    const hit = cache.get(accessKeyId);
+    if (hit && hit.until > now()) return hit.key;
+    const key = await find(accessKeyId);
+    if (key === undefined) {
+      cache.delete(accessKeyId);
+    } else {
+      if (cache.size >= KEY_CACHE_ENTRIES) cache.clear();
+      cache.set(accessKeyId, { key, until: now() + KEY_CACHE_MS });
+    }
+    return key;
   };
 }
 

@@ -156,6 +156,12 @@ function visit(
         problems.push(
           `Value at '${at}' failed to satisfy constraint: Member must have length less than or equal to ${MAX_STRING_LENGTH}`,
         );
+      } else if (value.includes('\u0000')) {
+        // No ECS string can carry NUL (names, images, env values all end up as C strings), and
+        // PostgreSQL text cannot store it: refuse it here rather than fail in the store.
+        problems.push(
+          `Value at '${at}' failed to satisfy constraint: Member must not contain the NUL character (U+0000)`,
+        );
       } else if (allowed && !Object.values(allowed).includes(value)) {
         problems.push(
           `Value '${value}' at '${at}' failed to satisfy constraint: Member must satisfy enum value set: [${Object.values(allowed).join(', ')}]`,

@@ -84,8 +84,9 @@ withCommonFlags(program.command('up'))
   .action(async (flags: CommonFlags) => {
     const log = logger();
     const { server, envLines } = await up(serverOptions(flags, log));
-    process.stdout.write(envLines.join('\n') + '\n');
+    // Handlers first: whoever reads the lines may signal at once, and must get a clean shutdown.
     untilSignal(server, log);
+    process.stdout.write(envLines.join('\n') + '\n');
   });
 
 withCommonFlags(program.command('server'))
@@ -94,8 +95,8 @@ withCommonFlags(program.command('server'))
   .action(async (flags: CommonFlags) => {
     const log = logger();
     const server = await startServer(serverOptions(flags, log));
-    process.stdout.write(`AWS_ENDPOINT_URL=${server.endpoint}\n`);
     untilSignal(server, log);
+    process.stdout.write(`AWS_ENDPOINT_URL=${server.endpoint}\n`);
   });
 
 program.parseAsync().catch((err: unknown) => {

@@ -12,7 +12,10 @@ export function decodeToken(token: string | undefined): (string | number)[] | un
   if (token === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.every((k) => typeof k === 'string' || typeof k === 'number')) {
+    // A key with NUL was never issued (inputs cannot carry NUL) and PostgreSQL cannot compare one.
+    const isKey = (k: unknown): k is string | number =>
+      (typeof k === 'string' && !k.includes('\u0000')) || typeof k === 'number';
+    if (Array.isArray(parsed) && parsed.every(isKey)) {
       return parsed;
     }
   } catch {

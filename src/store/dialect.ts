@@ -1,5 +1,5 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationResultSet } from 'kysely';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -35,7 +35,7 @@ export async function openDatabase(location: string): Promise<OpenedDatabase> {
           dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location, max: 10 }) }),
         })
       : new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(location) }) });
-  await migrate(db);
+  await migrate(db, kind);
   return { kind, db };
 }
 
@@ -43,16 +43,45 @@ function openSqlite(path: string): SQLite.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new SQLite(path);
   // WAL + NORMAL: a committed transaction survives the process being killed (-9); only an OS crash
-  // or power loss can lose the last transactions. busy_timeout lets a second process (a CLI) wait.
+  // or power loss can lose the last transactions. busy_timeout lets a second process (a CLI) wait;
+  // it is set first so that even switching a new file to WAL waits for a process doing the same.
+  database.pragma('busy_timeout = 5000');
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
-  database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   return database;
 }
 
-async function migrate(db: Kysely<Database>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+async function migrate(db: Kysely<Database>, kind: DialectKind): Promise<void> {
+  const provider = migrationProvider(kind);
+  if (kind === 'postgres') {
+    // Kysely's PostgreSQL adapter serialises concurrent migrators with an advisory lock.
+    check(await new Migrator({ db, provider }).migrateToLatest());
+    return;
+  }
+  // Kysely's SQLite "lock" only guards this process's one connection. Another process opening the
+  // same new file at the same moment would run the migrations too ("table already exists"), so
+  // the whole run happens inside BEGIN IMMEDIATE: the second process waits (busy_timeout) for the
+  // first to commit, then finds nothing left to do.
+  await db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    let outcome: MigrationResultSet;
+    try {
+      outcome = await new Migrator({ db: conn, provider, disableTransactions: true }).migrateToLatest();
+    } catch (error) {
+      await sql`rollback`.execute(conn);
+      throw error;
+    }
+    if (outcome.error || outcome.results?.some((r) => r.status === 'Error')) {
+      await sql`rollback`.execute(conn);
+    } else {
+      await sql`commit`.execute(conn);
+    }
+    check(outcome);
+  });
+}
+
+function check({ error, results }: MigrationResultSet): void {
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);

@@ -23,11 +23,11 @@ export interface Store extends Repositories {
   close(): Promise<void>;
 }
 
-function repositories(db: Kysely<Database>): Repositories {
+function repositories(db: Kysely<Database>, kind: DialectKind): Repositories {
   return {
     clusters: new ClusterRepository(db),
     taskDefinitions: new TaskDefinitionRepository(db),
-    tags: new TagRepository(db),
+    tags: new TagRepository(db, kind),
     accountSettings: new AccountSettingRepository(db),
     accessKeys: new AccessKeyRepository(db),
   };
@@ -38,8 +38,8 @@ export async function openStore(location: string): Promise<Store> {
   const { kind, db } = await openDatabase(location);
   return {
     kind,
-    ...repositories(db),
-    transaction: (work) => db.transaction().execute((trx) => work(repositories(trx))),
+    ...repositories(db, kind),
+    transaction: (work) => db.transaction().execute((trx) => work(repositories(trx, kind))),
     close: () => db.destroy(),
   };
 }

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 export interface ModelsLocation {
   readonly dir: string;
-  /** Why the suite must be skipped, or undefined when the directory exists. */
+  /** Why the suite must be skipped (saying where it looked), or undefined when the model file exists. */
   readonly skip: string | undefined;
 }
 
@@ -174,6 +174,12 @@ export class ApiModel {
       const value = m.traits?.['smithy.api#enumValue'];
       return typeof value === 'string' ? value : name;
     });
+  }
+
+  /** `client` or `server` for an error shape (its `smithy.api#error` trait); undefined for anything else. */
+  errorKind(id: string): 'client' | 'server' | undefined {
+    const trait = this.shapes[id]?.traits?.['smithy.api#error'];
+    return trait === 'client' || trait === 'server' ? trait : undefined;
   }
 
   /** The members of a structure or union, in model order. */
@@ -371,29 +377,37 @@ export function pairMembers(
 export interface OutputCheck {
   /** Keys the model does not know, values of the wrong type, enum values outside the model. */
   readonly problems: string[];
-  /** Enum values outside the April 2025 model that the (newer) SDK knows. */
+  /** What only the newer SDK knows: members and enum values added after the model's date. */
   readonly notes: string[];
+}
+
+export interface CheckOptions {
+  /** The SDK schema of the same shape: a member missing from the model but in it is a note, not a problem. */
+  readonly sdk?: SdkRef;
+  /** Values the SDK's enum of that name has (the SDK is newer than the model). */
+  readonly newerEnumValues?: (enumName: string) => readonly string[];
 }
 
 /**
  * Checks a decoded awsJson value against a model shape, recursively: every object key is a
  * member, every value has the member's type (timestamps are epoch seconds), enum values are the
- * model's — or, reported as a note, values a newer SDK adds (`newerEnumValues(enumShortName)`).
+ * model's. Members and enum values only the newer SDK knows are reported as notes.
  */
 export function checkValue(
   model: ApiModel,
   target: string,
   value: unknown,
   path: string,
-  newerEnumValues: (enumName: string) => readonly string[] = () => [],
+  options: CheckOptions = {},
 ): OutputCheck {
   const problems: string[] = [];
   const notes: string[] = [];
+  const sdk = options.sdk === undefined ? undefined : sdkNode(options.sdk);
   const wrong = (expected: string): void => {
     problems.push(`${path}: expected ${expected}, got ${JSON.stringify(value)}`);
   };
-  const nested = (t: string, v: unknown, p: string): void => {
-    const inner = checkValue(model, t, v, p, newerEnumValues);
+  const nested = (t: string, v: unknown, p: string, sdkRef: SdkRef): void => {
+    const inner = checkValue(model, t, v, p, { ...options, sdk: sdkRef });
     problems.push(...inner.problems);
     notes.push(...inner.notes);
   };
@@ -411,8 +425,8 @@ export function checkValue(
       const values = model.enumValues(target);
       if (values && !values.includes(value)) {
         const name = shortName(target);
-        if (newerEnumValues(name).includes(value)) {
-          notes.push(`${path}: '${value}' is not in the model's ${name} but the newer SDK has it`);
+        if (options.newerEnumValues?.(name).includes(value)) {
+          notes.push(`${path}: '${value}' is not in the model's ${name}, but the newer SDK has it`);
         } else {
           problems.push(`${path}: '${value}' is not a ${name} value (${values.join(', ')})`);
         }
@@ -437,12 +451,19 @@ export function checkValue(
       break;
     case 'list':
       if (!Array.isArray(value)) wrong('a list');
-      else value.forEach((item, i) => nested(model.listMember(target), item, `${path}[${i}]`));
+      else {
+        const member = sdk?.kind === 'list' ? sdk.member : undefined;
+        value.forEach((item, i) => nested(model.listMember(target), item, `${path}[${i}]`, member));
+      }
       break;
     case 'map':
       if (!isObject(value)) wrong('a map');
-      else
-        for (const [key, item] of Object.entries(value)) nested(model.mapValue(target), item, `${path}.${key}`);
+      else {
+        const member = sdk?.kind === 'map' ? sdk.value : undefined;
+        for (const [key, item] of Object.entries(value)) {
+          nested(model.mapValue(target), item, `${path}.${key}`, member);
+        }
+      }
       break;
     case 'structure':
     case 'union': {
@@ -451,10 +472,14 @@ export function checkValue(
         break;
       }
       const members = new Map(model.members(target).map((m) => [m.name, m]));
+      const sdkMembers = sdk?.kind === 'structure' || sdk?.kind === 'union' ? sdk : undefined;
       for (const [key, item] of Object.entries(value)) {
         const member = members.get(key);
-        if (!member) problems.push(`${path}.${key}: not a member of ${shortName(target)} in the model`);
-        else nested(member.target, item, `${path}.${key}`);
+        const index = sdkMembers?.members.indexOf(key) ?? -1;
+        if (member) nested(member.target, item, `${path}.${key}`, sdkMembers?.schemas[index]);
+        else if (index >= 0) {
+          notes.push(`${path}.${key}: not in the model's ${shortName(target)}, but the newer SDK has it`);
+        } else problems.push(`${path}.${key}: not a member of ${shortName(target)}`);
       }
       if (kind === 'union' && Object.keys(value).length !== 1) wrong('exactly one union member');
       break;
@@ -471,5 +496,5 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function enumObjectValues(value: unknown): readonly string[] | undefined {
   if (!isObject(value)) return undefined;
   const values = Object.values(value);
-  return values.length > 0 && values.every((v) => typeof v === 'string') ? (values as string[]) : undefined;
+  return values.length > 0 && values.every((v): v is string => typeof v === 'string') ? values : undefined;
 }

@@ -10,9 +10,10 @@ import { serverStoreFromEnv } from './stores.js';
  * A Berth control plane in this process on a free port, with its own data dir (and, when asked,
  * a PostgreSQL store). Tests talk to it only over HTTP, through the AWS SDK or signed requests.
  *
- * Store: `options.store` when given; otherwise, with `BERTH_TEST_STORE=postgres` (and
- * `BERTH_TEST_POSTGRES_URL` naming a server whose role may create databases), a fresh PostgreSQL
- * database per server, dropped on close(); otherwise a SQLite file in the data dir. So
+ * Store: `options.store` when given; otherwise, with `BERTH_TEST_STORE=postgres`, a fresh
+ * PostgreSQL database per server (created on the server `BERTH_TEST_POSTGRES_URL` names, default
+ * postgres://berth:berth@127.0.0.1:5432/berth_test, by a role that may create databases), dropped
+ * on close(); otherwise a SQLite file in the data dir. So
  * `BERTH_TEST_STORE=postgres BERTH_TEST_POSTGRES_URL=postgres://… npm test` runs every e2e suite on
  * PostgreSQL (see test/support/stores.ts and docs/store.md).
  */
@@ -60,7 +61,12 @@ export async function startTestServer(options: { store?: string } = {}): Promise
     server,
     dataDir,
     ecs() {
-      const client = new ECSClient({ endpoint: server.endpoint, region: REGION, credentials, maxAttempts: 1 });
+      const client = new ECSClient({
+        endpoint: server.endpoint,
+        region: REGION,
+        credentials,
+        maxAttempts: 1,
+      });
       clients.push(client);
       return client;
     },

@@ -58,14 +58,22 @@ export class ClusterOperations {
       ...(input.configuration ? { configuration: input.configuration } : {}),
       ...(input.serviceConnectDefaults ? { serviceConnectDefaults: input.serviceConnectDefaults } : {}),
     };
-    await store.transaction(async (repos) => {
-      if (existing) {
-        if (!(await repos.clusters.update(record))) throw conflict(name);
-      } else {
-        await repos.clusters.insert(record);
-      }
-      await repos.tags.replace(record.arn, tags);
-    });
+    try {
+      await store.transaction(async (repos) => {
+        if (existing) {
+          if (!(await repos.clusters.update(record))) throw conflict(name, 'ServerException');
+        } else {
+          await repos.clusters.insert(record);
+        }
+        await repos.tags.replace(record.arn, tags);
+      });
+    } catch (error) {
+      // A concurrent CreateCluster of the same name inserted first (the store refuses a second
+      // row for a name). Idempotent by name: the loser answers the cluster the winner created.
+      const winner = existing ? undefined : await store.clusters.byName(name);
+      if (winner?.status !== 'ACTIVE') throw error;
+      return this.view(winner, ALL_FIELDS);
+    }
     return this.view(record, ALL_FIELDS);
   }
 
@@ -102,7 +110,7 @@ export class ClusterOperations {
   }
 
   async update(input: UpdateClusterRequest): Promise<Cluster> {
-    const record = await this.modify(input.cluster, (current) => ({
+    const record = await this.modify(input.cluster, 'ServerException', (current) => ({
       ...current,
       ...(input.settings ? { settings: mergeSettings(current.settings, input.settings) } : {}),
       ...(input.configuration ? { configuration: input.configuration } : {}),
@@ -112,7 +120,7 @@ export class ClusterOperations {
   }
 
   async updateSettings(input: UpdateClusterSettingsRequest): Promise<Cluster> {
-    const record = await this.modify(input.cluster, (current) => ({
+    const record = await this.modify(input.cluster, 'ServerException', (current) => ({
       ...current,
       settings: mergeSettings(current.settings, input.settings ?? []),
     }));
@@ -124,7 +132,7 @@ export class ClusterOperations {
     const strategy = input.defaultCapacityProviderStrategy ?? [];
     checkCapacityProviders(providers);
     checkStrategy(strategy, providers);
-    const record = await this.modify(input.cluster, (current) => ({
+    const record = await this.modify(input.cluster, 'UpdateInProgressException', (current) => ({
       ...current,
       capacityProviders: providers,
       defaultCapacityProviderStrategy: strategy,
@@ -134,7 +142,7 @@ export class ClusterOperations {
 
   /** Marks the cluster INACTIVE; it stays describable. Refuses while it still holds anything. */
   async delete(input: DeleteClusterRequest): Promise<Cluster> {
-    const record = await this.modify(input.cluster, (current) => {
+    const record = await this.modify(input.cluster, 'UpdateInProgressException', (current) => {
       const usage = this.usage(current);
       if (usage.activeServicesCount > 0) {
         throw new Fault(
@@ -167,9 +175,13 @@ export class ClusterOperations {
     return record;
   }
 
-  /** Read, change, write with a version check; retried when another writer got there first. */
+  /**
+   * Read, change, write with a version check; retried when another writer got there first. When
+   * every attempt loses, the fault is `onConflict`: the code the operation's API model lists for it.
+   */
   private async modify(
     ref: string | undefined,
+    onConflict: ConflictCode,
     change: (current: ClusterRecord) => ClusterRecord,
   ): Promise<ClusterRecord> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -177,7 +189,7 @@ export class ClusterOperations {
       const next = { ...change(current), version: current.version + 1 };
       if (await this.deps.store.clusters.update(next)) return next;
     }
-    throw conflict(clusterName(ref, this.deps.scope));
+    throw conflict(clusterName(ref, this.deps.scope), onConflict);
   }
 
   /**
@@ -212,5 +224,12 @@ function checkCapacityProviders(providers: readonly string[]): void {
 export const notFound = (name: string): Fault =>
   new Fault('ClusterNotFoundException', `Cluster not found: '${name}'.`);
 
-const conflict = (name: string): Fault =>
-  new Fault('UpdateInProgressException', `Cluster '${name}' is being changed by another request; retry.`);
+/**
+ * A write that kept losing its race. DeleteCluster and PutClusterCapacityProviders model
+ * UpdateInProgressException; CreateCluster, UpdateCluster and UpdateClusterSettings do not, and
+ * answer ServerException (a 500, which SDKs retry).
+ */
+type ConflictCode = 'UpdateInProgressException' | 'ServerException';
+
+const conflict = (name: string, code: ConflictCode): Fault =>
+  new Fault(code, `Cluster '${name}' is being changed by another request; retry.`);

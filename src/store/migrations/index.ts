@@ -1,10 +1,13 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { DialectKind } from '../dialect.js';
 
 /**
- * Versioned migrations, applied in name order at start-up by every replica (Kysely's migrator takes
- * a lock, so concurrent replicas do not race). Never edit a migration that has shipped: add one.
+ * Versioned migrations, applied in name order at start-up by every replica (on PostgreSQL Kysely's
+ * migrator takes a lock; on SQLite dialect.ts holds the write lock), so concurrent starts do not
+ * race. Never edit a migration that has shipped: add one. A migration that only one dialect needs
+ * checks `kind` and does nothing on the other.
  */
-const migrations: Record<string, Migration> = {
+const migrations = (kind: DialectKind): Record<string, Migration> => ({
   '0001_initial': {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
@@ -64,8 +67,30 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-};
+  '0002_byte_order_collation': {
+    // Names that are sorted, keyset-paginated or prefix-matched compare in byte order, as SQLite's
+    // default BINARY collation does. PostgreSQL would otherwise use the database's default collation
+    // (often en_US or ICU), where 'Team' sorts after 'app', pagination order differs between the
+    // dialects, and the family-prefix range ['web', 'web\u{10FFFF}') also matches 'Web-x'.
+    async up(db: Kysely<unknown>): Promise<void> {
+      if (kind !== 'postgres') return;
+      const columns: [table: string, column: string, type: string][] = [
+        ['clusters', 'name', 'varchar(255)'],
+        ['task_definitions', 'family', 'varchar(255)'],
+        ['task_definition_families', 'family', 'varchar(255)'],
+        ['resource_tags', 'key', 'varchar(128)'],
+        ['account_settings', 'name', 'varchar(128)'],
+      ];
+      for (const [table, column, type] of columns) {
+        await sql`alter table ${sql.table(table)} alter column ${sql.ref(column)} type ${sql.raw(type)} collate "C"`.execute(
+          db,
+        );
+      }
+    },
+  },
+});
 
-export const migrationProvider: MigrationProvider = {
-  getMigrations: () => Promise.resolve(migrations),
-};
+/** The migrations for one dialect (the same names on both, so either can be inspected alike). */
+export function migrationProvider(kind: DialectKind): MigrationProvider {
+  return { getMigrations: () => Promise.resolve(migrations(kind)) };
+}

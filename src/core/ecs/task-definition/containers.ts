@@ -65,6 +65,15 @@ export function normalizeContainer(def: ContainerDefinition, ctx: ContainerConte
       throw clientFault(`Ulimit '${limit.name}' of container '${name}' has a softLimit above its hardLimit.`);
     }
   }
+  for (const requirement of def.resourceRequirements ?? []) {
+    // The API model requires `value`; newer ECS waives it only for a GPU shared through `sharingStrategy`.
+    const sharedGpu = requirement.type === 'GPU' && requirement.sharingStrategy !== undefined;
+    if (sharedGpu ? requirement.value !== undefined : requirement.value === undefined) {
+      throw clientFault(
+        `Resource requirement '${requirement.type ?? ''}' of container '${name}' needs a value${requirement.type === 'GPU' ? ' or a sharingStrategy, not both' : ''}.`,
+      );
+    }
+  }
   return {
     ...def,
     cpu: def.cpu ?? 0,
