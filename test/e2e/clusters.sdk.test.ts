@@ -180,6 +180,32 @@ describe('clusters through @aws-sdk/client-ecs', () => {
     );
   });
 
+  it('40 concurrent updates of one cluster all succeed, and the last write is what stays', async () => {
+    const name = uniqueName('busy');
+    await ecs.send(new CreateClusterCommand({ clusterName: name }));
+    const values = ['enabled', 'disabled', 'enhanced'] as const;
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) =>
+        ecs.send(
+          new UpdateClusterSettingsCommand({
+            cluster: name,
+            settings: [{ name: 'containerInsights', value: values[i % 3] }],
+          }),
+        ),
+      ),
+    );
+    const failed = results.filter((r) => r.status === 'rejected');
+    assert.deepEqual(failed, [], 'no update may be lost to a write race');
+    const described = await ecs.send(
+      new DescribeClustersCommand({ clusters: [name], include: ['SETTINGS'] }),
+    );
+    const final = described.clusters?.[0]?.settings?.[0]?.value;
+    const answered = results.map((r) =>
+      r.status === 'fulfilled' ? r.value.cluster?.settings?.[0]?.value : undefined,
+    );
+    assert.ok(final !== undefined && answered.includes(final), 'the stored value is one that was written');
+  });
+
   it('PutClusterCapacityProviders takes FARGATE and FARGATE_SPOT and refuses an unknown provider', async () => {
     const name = uniqueName('cp');
     await ecs.send(new CreateClusterCommand({ clusterName: name }));

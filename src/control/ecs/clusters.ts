@@ -23,14 +23,23 @@ import { checkName } from '../../core/ecs/names.js';
 import { validateTags } from '../../core/ecs/tags.js';
 import { Fault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
+import { setTimeout } from 'node:timers/promises';
 import type { ControlDeps } from '../context.js';
+import { KeyedSerializer } from '../keyed-serializer.js';
 import { clusterArn, clusterName } from './refs.js';
 
 const MAX_DESCRIBE = 100;
-/** Optimistic-concurrency retries before a write gives up; each retry re-reads the cluster. */
-const MAX_ATTEMPTS = 5;
+/**
+ * Optimistic-concurrency retries before a write gives up; each retry re-reads the cluster after a
+ * short jittered pause. Writers in this process queue per cluster, so only other replicas'
+ * writes can make an attempt lose.
+ */
+const MAX_ATTEMPTS = 8;
+const RETRY_PAUSE_MS = 5;
 
 export class ClusterOperations {
+  private readonly writes = new KeyedSerializer();
+
   constructor(private readonly deps: ControlDeps) {}
 
   /** Idempotent by name: an ACTIVE cluster of that name is returned as it is. */
@@ -184,12 +193,16 @@ export class ClusterOperations {
     onConflict: ConflictCode,
     change: (current: ClusterRecord) => ClusterRecord,
   ): Promise<ClusterRecord> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = await this.require(ref);
-      const next = { ...change(current), version: current.version + 1 };
-      if (await this.deps.store.clusters.update(next)) return next;
-    }
-    throw conflict(clusterName(ref, this.deps.scope), onConflict);
+    const name = clusterName(ref, this.deps.scope);
+    return this.writes.run(name, async () => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        if (attempt > 0) await setTimeout(RETRY_PAUSE_MS * attempt * (0.5 + Math.random()));
+        const current = await this.require(ref);
+        const next = { ...change(current), version: current.version + 1 };
+        if (await this.deps.store.clusters.update(next)) return next;
+      }
+      throw conflict(name, onConflict);
+    });
   }
 
   /**
