@@ -1,24 +1,33 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { webWithSidecar } from '../test/support/fixtures.js';
 import { startChild, type ServerChild } from './lib/child.js';
 import { ECS_TARGET_PREFIX, SignedClient, type Reply } from './lib/client.js';
-import { runLoad, type LoadResult } from './lib/load.js';
-import { caseResult, markdownTable, type CaseResult } from './lib/report.js';
+import { Measurement, runSlice } from './lib/load.js';
+import { topCosts, type CpuProfile } from './lib/profiler.js';
+import { caseResult, cpuTable, markdownTable, type CaseResult } from './lib/report.js';
 
 /**
  * The API benchmark (`npm run bench`): throughput and latency of three ECS operations on Berth,
- * each as a ratio to a bare node:http server answering the very bytes Berth answered, both in
+ * each as a ratio to a bare node:http server answering the very bytes Berth answered — both in
  * their own processes, driven by the same signed keep-alive client work. See docs/benchmarks.md.
  *
+ * Each case (operation × concurrency) warms both servers up, then measures them in alternating
+ * slices (Berth, baseline, baseline, Berth, …) so that a burst of background load on this noisy
+ * machine lands on both sides of the ratio rather than on one.
+ *
  * Environment:
- *   BENCH_SECONDS       measured seconds per case and server (default 4)
- *   BENCH_WARMUP        warm-up seconds before each measurement (default 1)
+ *   BENCH_SECONDS       measured seconds per case and server (default 6)
+ *   BENCH_WARMUP        warm-up seconds per case and server (default 1)
+ *   BENCH_ROUNDS        slices the measured seconds are split into, per server (default 6)
  *   BENCH_CONCURRENCY   comma-separated client counts (default "1,32")
  *   BENCH_OPS           comma-separated subset of the operations (default: all three)
- *   BENCH_PROFILE=1     run Berth's server child with --cpu-prof (profiles in bench/results/profiles)
+ *   BENCH_PROFILE=1     CPU-profile Berth's server over each case's measured rounds: V8
+ *                       .cpuprofile files in bench/results/profiles, and the top costs printed per
+ *                       case (as shares of busy time: the baseline's turns are idle time there)
  */
 interface BerthInfo {
   readonly port: number;
@@ -34,12 +43,21 @@ interface BaselineInfo {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, 'results');
-const seconds = Number(process.env.BENCH_SECONDS ?? 4);
+const seconds = Number(process.env.BENCH_SECONDS ?? 6);
 const warmup = Number(process.env.BENCH_WARMUP ?? 1);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,32').split(',').map(Number);
 const profile = process.env.BENCH_PROFILE === '1';
-if (!(seconds > 0) || !(warmup >= 0) || concurrencies.some((c) => !Number.isInteger(c) || c < 1)) {
-  throw new Error('BENCH_SECONDS must be > 0, BENCH_WARMUP ≥ 0, BENCH_CONCURRENCY positive integers');
+if (
+  !(seconds > 0) ||
+  !(warmup >= 0) ||
+  !Number.isInteger(rounds) ||
+  rounds < 1 ||
+  concurrencies.some((c) => !Number.isInteger(c) || c < 1)
+) {
+  throw new Error(
+    'BENCH_SECONDS must be > 0, BENCH_WARMUP ≥ 0, BENCH_ROUNDS and BENCH_CONCURRENCY positive integers',
+  );
 }
 
 const CLUSTER = 'bench-cluster';
@@ -47,9 +65,19 @@ const LISTED_FAMILY = 'bench-listed';
 const LISTED_REVISIONS = 1000;
 const REGISTERED_FAMILY = 'bench-registered';
 
-/** The measured operations and the exact request body each sends. */
-const OPERATIONS: readonly { readonly name: string; readonly body: string }[] = [
+interface Operation {
+  readonly name: string;
+  readonly body: string;
+}
+
+/**
+ * The measured operations, in the order they run, and the exact request body each sends. The reads
+ * run first, on the seeded state; the write case then adds thousands of revisions (of another
+ * family), after which reads measured in the same server came out slower (docs/benchmarks.md).
+ */
+const OPERATIONS: readonly Operation[] = [
   { name: 'DescribeClusters', body: JSON.stringify({ clusters: [CLUSTER] }) },
+  // The first page (100 ARNs, and a nextToken) of a family with LISTED_REVISIONS revisions.
   { name: 'ListTaskDefinitions', body: JSON.stringify({ familyPrefix: LISTED_FAMILY }) },
   { name: 'RegisterTaskDefinition', body: JSON.stringify(webWithSidecar(REGISTERED_FAMILY, '2.0')) },
 ];
@@ -66,7 +94,11 @@ function expectOk(operation: string, reply: Reply): Record<string, unknown> {
 }
 
 /** Runs `count` calls with `parallel` in flight. */
-async function inParallel(count: number, parallel: number, call: (i: number) => Promise<void>): Promise<void> {
+async function inParallel(
+  count: number,
+  parallel: number,
+  call: (i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < count) await call(next++);
@@ -80,7 +112,7 @@ async function seed(client: SignedClient): Promise<void> {
     const body = JSON.stringify(webWithSidecar(LISTED_FAMILY, `1.${i}`));
     expectOk('RegisterTaskDefinition', await client.call('RegisterTaskDefinition', body));
   });
-  // The family really has LISTED_REVISIONS revisions: walk every page.
+  // The family really has LISTED_REVISIONS ACTIVE revisions: walk every page.
   let total = 0;
   let nextToken: unknown;
   do {
@@ -91,48 +123,94 @@ async function seed(client: SignedClient): Promise<void> {
     total += (page.taskDefinitionArns as unknown[]).length;
     nextToken = page.nextToken;
   } while (nextToken !== undefined);
-  if (total !== LISTED_REVISIONS) throw new Error(`${LISTED_FAMILY} has ${total} revisions, expected ${LISTED_REVISIONS}`);
-}
-
-/** A load run: `concurrency` workers, each request signed afresh on the same kind of client. */
-async function measure(
-  port: number,
-  info: BerthInfo,
-  operation: { name: string; body: string },
-  concurrency: number,
-): Promise<LoadResult> {
-  const client = new SignedClient({ port, region: info.region, credentials: info, maxSockets: concurrency });
-  try {
-    return await runLoad({
-      concurrency,
-      warmupMs: warmup * 1000,
-      durationMs: seconds * 1000,
-      send: async () => {
-        const reply = await client.call(operation.name, operation.body);
-        if (reply.status !== 200) throw new Error(`${operation.name}: HTTP ${reply.status} ${reply.body.toString('utf8')}`);
-      },
-    });
-  } finally {
-    client.close();
+  if (total !== LISTED_REVISIONS) {
+    throw new Error(`${LISTED_FAMILY} has ${total} revisions, expected ${LISTED_REVISIONS}`);
   }
 }
 
+/** One server's side of a case: its own client (agent with `concurrency` keep-alive sockets). */
+class Side {
+  readonly measurement = new Measurement();
+  private readonly client: SignedClient;
+
+  constructor(
+    readonly label: 'berth' | 'baseline',
+    readonly server: ServerChild<unknown>,
+    port: number,
+    credentials: BerthInfo,
+    private readonly operation: Operation,
+    private readonly concurrency: number,
+  ) {
+    this.client = new SignedClient({
+      port,
+      region: credentials.region,
+      credentials,
+      maxSockets: concurrency,
+    });
+  }
+
+  private readonly send = async (): Promise<void> => {
+    const reply = await this.client.call(this.operation.name, this.operation.body);
+    if (reply.status !== 200) {
+      throw new Error(`${this.operation.name}: HTTP ${reply.status} ${reply.body.toString('utf8')}`);
+    }
+  };
+
+  async warmUp(ms: number): Promise<void> {
+    const slice = await runSlice({ concurrency: this.concurrency, durationMs: ms, send: this.send });
+    if (slice.errors > 0) throw new Error(`${this.label} failed while warming up: ${slice.firstError ?? ''}`);
+  }
+
+  async measure(ms: number): Promise<void> {
+    const cpuBefore = await this.server.cpuUs();
+    const clientBefore = process.cpuUsage();
+    const started = performance.now();
+    const slice = await runSlice({
+      concurrency: this.concurrency,
+      durationMs: ms,
+      send: this.send,
+      histogram: this.measurement.histogram,
+    });
+    const elapsed = Math.min(performance.now() - started, ms);
+    const client = process.cpuUsage(clientBefore);
+    const server = (await this.server.cpuUs()) - cpuBefore;
+    this.measurement.add(slice, elapsed, server, client.user + client.system);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+function printTopCosts(file: string): void {
+  const { self, inclusive } = topCosts(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, 25);
+  const lines = (costs: typeof self): string =>
+    costs.map((c) => `    ${c.percent.toFixed(1).padStart(5)}%  ${c.name}`).join('\n');
+  log(
+    `  profile ${file}\n  top self time (share of busy time):\n${lines(self)}\n` +
+      `  top inclusive time:\n${lines(inclusive)}`,
+  );
+}
+
 async function main(): Promise<void> {
-  mkdirSync(resultsDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const profileDir = join(resultsDir, 'profiles');
+  mkdirSync(profile ? profileDir : resultsDir, { recursive: true });
+  const loadAtStart = loadavg();
   const children: ServerChild<unknown>[] = [];
   const scratch = mkdtempSync(join(tmpdir(), 'berth-bench-baseline-'));
   try {
-    const berth = await startChild<BerthInfo>(
-      join(here, 'serve-berth.ts'),
-      [],
-      profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
-    );
+    const berth = await startChild<BerthInfo>(join(here, 'serve-berth.ts'));
     children.push(berth);
     const info = berth.info;
-    log(`berth server pid ${info.pid} on port ${info.port}; seeding ${LISTED_REVISIONS} revisions of ${LISTED_FAMILY}…`);
+    log(`berth server pid ${info.pid} on port ${info.port}; seeding ${LISTED_REVISIONS} revisions…`);
 
-    const setup = new SignedClient({ port: info.port, region: info.region, credentials: info, maxSockets: 8 });
+    const setup = new SignedClient({
+      port: info.port,
+      region: info.region,
+      credentials: info,
+      maxSockets: 8,
+    });
     const canned: Record<string, { contentType: string; body: string }> = {};
     try {
       await seed(setup);
@@ -155,7 +233,12 @@ async function main(): Promise<void> {
     log(`baseline server pid ${baseline.info.pid} on port ${baseline.info.port}`);
 
     // The baseline answers byte for byte what Berth answered, with the same headers.
-    const check = new SignedClient({ port: baseline.info.port, region: info.region, credentials: info, maxSockets: 1 });
+    const check = new SignedClient({
+      port: baseline.info.port,
+      region: info.region,
+      credentials: info,
+      maxSockets: 1,
+    });
     try {
       for (const operation of operations) {
         const reply = await check.call(operation.name, operation.body);
@@ -173,44 +256,84 @@ async function main(): Promise<void> {
       check.close();
     }
 
+    const sliceMs = (seconds * 1000) / rounds;
     const results: CaseResult[] = [];
     for (const operation of operations) {
       for (const concurrency of concurrencies) {
-        log(`${operation.name} × ${concurrency}: berth…`);
-        const onBerth = await measure(info.port, info, operation, concurrency);
-        log(`${operation.name} × ${concurrency}: baseline…`);
-        const onBaseline = await measure(baseline.info.port, info, operation, concurrency);
-        for (const [server, r] of [['berth', onBerth], ['baseline', onBaseline]] as const) {
+        log(`${operation.name} × ${concurrency}…`);
+        const onBerth = new Side('berth', berth, info.port, info, operation, concurrency);
+        const onBaseline = new Side('baseline', baseline, baseline.info.port, info, operation, concurrency);
+        try {
+          await onBerth.warmUp(warmup * 1000);
+          await onBaseline.warmUp(warmup * 1000);
+          if (profile) await berth.command('profile start');
+          for (let round = 0; round < rounds; round++) {
+            // ABBA order: a linear drift in background load cancels out over two rounds.
+            const order = round % 2 === 0 ? [onBerth, onBaseline] : [onBaseline, onBerth];
+            for (const side of order) await side.measure(sliceMs);
+          }
+          if (profile) {
+            const file = join(profileDir, `${operation.name}-c${concurrency}-${stamp}.cpuprofile`);
+            await berth.command(`profile stop ${file}`);
+            printTopCosts(file);
+          }
+        } finally {
+          onBerth.close();
+          onBaseline.close();
+        }
+        const result = caseResult(
+          operation.name,
+          concurrency,
+          onBerth.measurement.result(),
+          onBaseline.measurement.result(),
+        );
+        for (const [server, r] of [
+          ['berth', result.berth],
+          ['baseline', result.baseline],
+        ] as const) {
           if (r.errors > 0) log(`  ${server}: ${r.errors} failed requests, first: ${r.firstError ?? ''}`);
         }
-        results.push(caseResult(operation.name, concurrency, onBerth, onBaseline));
+        results.push(result);
       }
     }
 
     const table = markdownTable(results);
-    process.stdout.write(`\n${table}\n\n`);
+    const cpu = cpuTable(results);
+    process.stdout.write(
+      `\n${table}\n\nCPU time per request (server process; load generator):\n\n${cpu}\n\n`,
+    );
     const machine = {
       nproc: availableParallelism(),
       cpu: cpus()[0]?.model ?? 'unknown',
       node: process.version,
       platform: `${process.platform} ${process.arch}`,
+      loadavgAtStart: loadAtStart,
       loadavgAtEnd: loadavg(),
     };
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const report = {
       date: new Date().toISOString(),
       machine,
-      settings: { seconds, warmup, concurrencies, listedRevisions: LISTED_REVISIONS, store: 'sqlite' },
+      settings: {
+        seconds,
+        warmup,
+        rounds,
+        concurrencies,
+        listedRevisions: LISTED_REVISIONS,
+        store: 'sqlite',
+        profiled: profile,
+      },
       responseBytes: Object.fromEntries(
         operations.map((o) => [o.name, Buffer.byteLength(canned[`${ECS_TARGET_PREFIX}.${o.name}`]!.body)]),
       ),
       results,
       table,
+      cpuTable: cpu,
     };
     const file = join(resultsDir, `api-${stamp}.json`);
     writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
     writeFileSync(join(resultsDir, 'api-latest.json'), JSON.stringify(report, null, 2) + '\n');
-    log(`results: ${file}${profile ? `; Berth CPU profile in ${profileDir}` : ''}`);
+    log(`results: ${file}`);
+    if (results.some((r) => r.berth.errors > 0 || r.baseline.errors > 0)) process.exitCode = 1;
   } finally {
     for (const child of children.reverse()) await child.stop();
     rmSync(scratch, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { onParentGone } from './lib/child.js';
+import { serveParent } from './lib/child.js';
 
 /**
  * The baseline: a bare node:http server that does the least an awsJson server must — read the
@@ -45,8 +45,10 @@ const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
 });
 server.on('clientError', (_err, socket) => socket.destroy());
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-onParentGone(async () => {
+serveParent(async () => {
   server.closeIdleConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
-process.stdout.write(JSON.stringify({ port: (server.address() as AddressInfo).port, pid: process.pid }) + '\n');
+process.stdout.write(
+  JSON.stringify({ port: (server.address() as AddressInfo).port, pid: process.pid }) + '\n',
+);

@@ -1,43 +1,65 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 
 /**
  * A server in its own Node process, so the load generator and the server under test never share
  * an event loop. The child prints one JSON line on stdout once it listens (its port, and whatever
- * else it needs to tell), and exits when its stdin closes or on SIGTERM.
+ * else it needs to tell), then answers one stdout line per command line the parent writes to its
+ * stdin; it exits when its stdin closes or on SIGTERM.
  */
 export interface ServerChild<T> {
   readonly info: T;
   readonly process: ChildProcess;
+  /** Sends one command line and resolves with the child's one-line answer. */
+  command(line: string): Promise<string>;
+  /** The child's CPU time (user + system) so far, in microseconds. */
+  cpuUs(): Promise<number>;
   stop(): Promise<void>;
 }
 
-export async function startChild<T>(
-  script: string,
-  args: readonly string[] = [],
-  nodeFlags: readonly string[] = [],
-): Promise<ServerChild<T>> {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script, ...args], {
+export async function startChild<T>(script: string, args: readonly string[] = []): Promise<ServerChild<T>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const lines = createInterface({ input: child.stdout! });
-  const info = await new Promise<T>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it was ready`)));
-    lines.once('line', (line) => {
-      try {
-        resolve(JSON.parse(line) as T);
-      } catch (error) {
-        reject(new Error(`${script} printed '${line}' instead of its JSON ready line: ${String(error)}`));
-      }
+  const lines = createInterface({ input: child.stdout });
+  const nextLine = (): Promise<string> =>
+    new Promise<string>((resolve, reject) => {
+      const onExit = (code: number | null): void => reject(new Error(`${script} exited (${code})`));
+      child.once('exit', onExit);
+      lines.once('line', (line) => {
+        child.off('exit', onExit);
+        resolve(line);
+      });
     });
+  const ready = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    nextLine().then(resolve, reject);
   });
+  let info: T;
+  try {
+    info = JSON.parse(ready) as T;
+  } catch (error) {
+    child.kill();
+    throw new Error(`${script} printed '${ready}' instead of its JSON ready line: ${String(error)}`);
+  }
+  const command = (line: string): Promise<string> => {
+    const answer = nextLine();
+    child.stdin.write(`${line}\n`);
+    return answer;
+  };
   return {
     info,
     process: child,
+    command,
+    async cpuUs() {
+      const answer = await command('cpu');
+      const us = Number(answer);
+      if (!Number.isFinite(us)) throw new Error(`${script} answered 'cpu' with '${answer}'`);
+      return us;
+    },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.stdin!.end();
+      if (child.exitCode === null && child.signalCode === null) child.stdin.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
@@ -46,8 +68,15 @@ export async function startChild<T>(
   };
 }
 
-/** In a server child: call `shutdown` once, when the parent closes our stdin or sends SIGTERM/SIGINT. */
-export function onParentGone(shutdown: () => Promise<void>): void {
+/**
+ * In a server child: answer the parent's command lines (one stdout line each) — `cpu` with this
+ * process's CPU time so far in microseconds, anything else with `onCommand` — and call `shutdown`
+ * once, when the parent closes our stdin or sends SIGTERM/SIGINT.
+ */
+export function serveParent(
+  shutdown: () => Promise<void>,
+  onCommand: (line: string) => Promise<string> = (line) => Promise.resolve(`unknown command: ${line}`),
+): Interface {
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -60,9 +89,19 @@ export function onParentGone(shutdown: () => Promise<void>): void {
       },
     );
   };
-  process.stdin.on('end', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
+  const commands = createInterface({ input: process.stdin });
+  commands.on('line', (line) => {
+    const cpu = (): Promise<string> => {
+      const { user, system } = process.cpuUsage();
+      return Promise.resolve(String(user + system));
+    };
+    (line === 'cpu' ? cpu() : onCommand(line)).then(
+      (answer) => process.stdout.write(`${answer.replace(/\n/g, ' ')}\n`),
+      (error: unknown) => process.stdout.write(`error: ${String(error)}\n`),
+    );
+  });
+  commands.on('close', stop);
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  return commands;
 }
