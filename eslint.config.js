@@ -3,8 +3,25 @@
 // move the code to the layer that may do the work instead.
 import tseslint from 'typescript-eslint';
 
-const nodeIo = ['node:fs', 'node:fs/promises', 'node:http', 'node:https', 'node:net', 'node:child_process',
-  'node:dgram', 'node:dns', 'node:os', 'node:crypto', 'fs', 'http', 'https', 'net', 'child_process', 'os', 'crypto'];
+const nodeIo = [
+  'node:fs',
+  'node:fs/promises',
+  'node:http',
+  'node:https',
+  'node:net',
+  'node:child_process',
+  'node:dgram',
+  'node:dns',
+  'node:os',
+  'node:crypto',
+  'fs',
+  'http',
+  'https',
+  'net',
+  'child_process',
+  'os',
+  'crypto',
+];
 const sqlDrivers = ['better-sqlite3', 'pg', 'kysely'];
 
 function banImports(patterns, message) {
@@ -20,7 +37,11 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': [
         'error',
         // node:test's describe/it return promises the runner itself tracks.
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
+        },
       ],
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -31,13 +52,22 @@ export default tseslint.config(
     // core/: pure domain logic. No I/O, no other layer, no clock or randomness (passed in instead).
     files: ['src/core/**/*.ts'],
     rules: {
-      ...banImports([...nodeIo, ...sqlDrivers, '**/store/**', '**/control/**', '**/api/**', '**/cli/**', '**/app/**'],
-        'core/ is pure: it imports no I/O module and no outer layer (docs/architecture.md).'),
-      'no-restricted-properties': ['error',
+      ...banImports(
+        [...nodeIo, ...sqlDrivers, '**/store/**', '**/control/**', '**/api/**', '**/cli/**', '**/app/**'],
+        'core/ is pure: it imports no I/O module and no outer layer (docs/architecture.md).',
+      ),
+      'no-restricted-properties': [
+        'error',
         { object: 'Date', property: 'now', message: 'core/ takes the clock as an argument.' },
-        { object: 'Math', property: 'random', message: 'core/ takes randomness as an argument.' }],
-      'no-restricted-syntax': ['error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'core/ takes the clock as an argument.' }],
+        { object: 'Math', property: 'random', message: 'core/ takes randomness as an argument.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'core/ takes the clock as an argument.',
+        },
+      ],
     },
   },
   {
@@ -48,18 +78,26 @@ export default tseslint.config(
   {
     // store/ is the bottom layer: it may use core types, nothing above it.
     files: ['src/store/**/*.ts'],
-    rules: banImports(['**/control/**', '**/api/**', '**/cli/**', '**/app/**'], 'store/ depends on core/ only.'),
+    rules: banImports(
+      ['**/control/**', '**/api/**', '**/cli/**', '**/app/**'],
+      'store/ depends on core/ only.',
+    ),
   },
   {
     // control/ holds the operations; the wire protocol is api/'s business.
     files: ['src/control/**/*.ts'],
-    rules: banImports(['**/api/**', '**/cli/**', '**/app/**', 'node:http'], 'control/ knows no wire protocol or CLI.'),
+    rules: banImports(
+      ['**/api/**', '**/cli/**', '**/app/**', 'node:http'],
+      'control/ knows no wire protocol or CLI.',
+    ),
   },
   {
     // Handlers are thin and never reach past control/ into the store's internals.
     files: ['src/api/**/*.ts'],
-    rules: banImports(['**/cli/**', '**/app/**', '**/store/migrations/**', '**/store/dialect*'],
-      'api/ calls control/ operations; the composition root (app/) wires the store.'),
+    rules: banImports(
+      ['**/cli/**', '**/app/**', '**/store/migrations/**', '**/store/dialect*'],
+      'api/ calls control/ operations; the composition root (app/) wires the store.',
+    ),
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],

@@ -30,8 +30,13 @@ describe('task definitions through @aws-sdk/client-ecs', () => {
       revisions.push(out.taskDefinition!);
       assert.deepEqual(out.tags, [{ key: 'team', value: 'web' }]);
     }
-    assert.deepEqual(revisions.map((r) => r.revision), [1, 2, 3]);
-    const third = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
+    assert.deepEqual(
+      revisions.map((r) => r.revision),
+      [1, 2, 3],
+    );
+    const third = await ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }),
+    );
     const td = third.taskDefinition!;
     assert.equal(td.taskDefinitionArn, `arn:aws:ecs:us-east-1:123456789012:task-definition/${family}:3`);
     assert.equal(td.status, 'ACTIVE');
@@ -39,17 +44,27 @@ describe('task definitions through @aws-sdk/client-ecs', () => {
     assert.equal(td.registeredBy, 'arn:aws:iam::123456789012:user/berth-admin');
     const web = td.containerDefinitions!.find((c) => c.name === 'web')!;
     assert.equal(web.image, 'registry.local/web:1.2');
-    assert.deepEqual(web.portMappings, [{ containerPort: 8080, hostPort: 0, protocol: 'tcp', name: 'http', appProtocol: 'http' }]);
+    assert.deepEqual(web.portMappings, [
+      { containerPort: 8080, hostPort: 0, protocol: 'tcp', name: 'http', appProtocol: 'http' },
+    ]);
     assert.equal(web.secrets?.length, 2);
-    assert.deepEqual(web.healthCheck?.command, ['CMD-SHELL', 'wget -q -O- http://localhost:8080/health || exit 1']);
+    assert.deepEqual(web.healthCheck?.command, [
+      'CMD-SHELL',
+      'wget -q -O- http://localhost:8080/health || exit 1',
+    ]);
     assert.equal(web.logConfiguration?.options?.['awslogs-group'], '/ecs/web');
     const sidecar = td.containerDefinitions!.find((c) => c.name === 'log-router')!;
     assert.equal(sidecar.essential, false);
     assert.equal(sidecar.cpu, 0, 'ECS fills in cpu 0 when a container sets none');
-    assert.deepEqual(td.volumes?.map((v) => v.name), ['shared-logs', 'config']);
+    assert.deepEqual(
+      td.volumes?.map((v) => v.name),
+      ['shared-logs', 'config'],
+    );
     assert.deepEqual(third.tags, [{ key: 'team', value: 'web' }]);
     assert.ok(td.requiresAttributes?.some((a) => a.name === 'ecs.capability.container-health-check'));
-    assert.ok(td.requiresAttributes?.some((a) => a.name === 'ecs.capability.secrets.asm.environment-variables'));
+    assert.ok(
+      td.requiresAttributes?.some((a) => a.name === 'ecs.capability.secrets.asm.environment-variables'),
+    );
 
     const byRevision = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: `${family}:1` }));
     assert.equal(byRevision.taskDefinition?.containerDefinitions?.[0]?.image, 'registry.local/web:1.0');
@@ -69,7 +84,9 @@ describe('task definitions through @aws-sdk/client-ecs', () => {
     assert.ok(dereg.taskDefinition?.deregisteredAt instanceof Date);
     const latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }));
     assert.equal(latest.taskDefinition?.revision, 2, 'a bare family means its latest ACTIVE revision');
-    const inactive = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'INACTIVE' }));
+    const inactive = await ecs.send(
+      new ListTaskDefinitionsCommand({ familyPrefix: family, status: 'INACTIVE' }),
+    );
     assert.equal(inactive.taskDefinitionArns?.length, 1);
 
     const refused = await ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: [`${family}:2`] }));
@@ -93,7 +110,9 @@ describe('task definitions through @aws-sdk/client-ecs', () => {
       assert.match(err.message, /sourceVolume 'missing'/);
       return true;
     });
-    const families = await ecs.send(new ListTaskDefinitionFamiliesCommand({ familyPrefix: family, status: 'ALL' }));
+    const families = await ecs.send(
+      new ListTaskDefinitionFamiliesCommand({ familyPrefix: family, status: 'ALL' }),
+    );
     assert.deepEqual(families.families, []);
   });
 });

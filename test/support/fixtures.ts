@@ -22,13 +22,18 @@ export function webWithSidecar(family: string, imageTag = '1.0'): RegisterTaskDe
         cpu: 256,
         memory: 512,
         memoryReservation: 256,
-        portMappings: [{ containerPort: 8080, hostPort: 0, protocol: 'tcp', name: 'http', appProtocol: 'http' }],
+        portMappings: [
+          { containerPort: 8080, hostPort: 0, protocol: 'tcp', name: 'http', appProtocol: 'http' },
+        ],
         environment: [
           { name: 'APP_ENV', value: 'production' },
           { name: 'PORT', value: '8080' },
         ],
         secrets: [
-          { name: 'DB_PASSWORD', valueFrom: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-password-AbCdEf' },
+          {
+            name: 'DB_PASSWORD',
+            valueFrom: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-password-AbCdEf',
+          },
           { name: 'API_KEY', valueFrom: '/web/api-key' },
         ],
         healthCheck: {
@@ -44,7 +49,11 @@ export function webWithSidecar(family: string, imageTag = '1.0'): RegisterTaskDe
         ],
         logConfiguration: {
           logDriver: 'awslogs',
-          options: { 'awslogs-group': '/ecs/web', 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'web' },
+          options: {
+            'awslogs-group': '/ecs/web',
+            'awslogs-region': 'us-east-1',
+            'awslogs-stream-prefix': 'web',
+          },
         },
         dependsOn: [{ containerName: 'log-router', condition: 'START' }],
         ulimits: [{ name: 'nofile', softLimit: 65536, hardLimit: 65536 }],
