@@ -1,5 +1,13 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationResultSet } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type MigrationResultSet,
+  type SqliteDatabase,
+} from 'kysely';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -34,7 +42,9 @@ export async function openDatabase(location: string): Promise<OpenedDatabase> {
       ? new Kysely<Database>({
           dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location, max: 10 }) }),
         })
-      : new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(location) }) });
+      : new Kysely<Database>({
+          dialect: new SqliteDialect({ database: withStatementCache(openSqlite(location)) }),
+        });
   await migrate(db, kind);
   return { kind, db };
 }
@@ -50,6 +60,30 @@ function openSqlite(path: string): SQLite.Database {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   return database;
+}
+
+/**
+ * Kysely prepares every query afresh; preparing costs several times what running a small statement
+ * does. Reusing prepared statements by SQL text is safe here because Kysely's SQLite driver runs
+ * one query at a time on its one connection, and SQLite re-prepares a statement itself when the
+ * schema changes. The cache is bounded: queries with `IN (?, …)` lists vary in text.
+ */
+const STATEMENT_CACHE_SIZE = 256;
+
+function withStatementCache(database: SQLite.Database): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sqlText: string) {
+      let statement = statements.get(sqlText);
+      if (!statement) {
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
+        statement = database.prepare(sqlText);
+        statements.set(sqlText, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 async function migrate(db: Kysely<Database>, kind: DialectKind): Promise<void> {

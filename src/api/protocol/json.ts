@@ -17,10 +17,28 @@ export function parseJsonBody(body: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function encodeDates(this: unknown, key: string, value: unknown): unknown {
-  // JSON.stringify has already called Date#toJSON; the holder still has the Date itself.
-  const raw = (this as Record<string, unknown>)[key];
-  return raw instanceof Date ? raw.getTime() / 1000 : value;
+/**
+ * The payload with every Date replaced by epoch seconds, copying only the objects on the way to a
+ * Date. Cheaper than a JSON.stringify replacer, which takes stringify off its fast path.
+ */
+function withEpochSeconds(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const items = value as unknown[];
+    let copy: unknown[] | undefined;
+    items.forEach((item, i) => {
+      const encoded = withEpochSeconds(item);
+      if (encoded !== item) (copy ??= [...items])[i] = encoded;
+    });
+    return copy ?? items;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const encoded = withEpochSeconds(item);
+    if (encoded !== item) (copy ??= { ...value })[key] = encoded;
+  }
+  return copy ?? value;
 }
 
 export function sendJson(
@@ -30,7 +48,7 @@ export function sendJson(
   requestId: string,
   payload: object,
 ): void {
-  const body = JSON.stringify(payload, encodeDates);
+  const body = JSON.stringify(withEpochSeconds(payload));
   res.writeHead(status, {
     'content-type': contentType,
     'content-length': Buffer.byteLength(body),

@@ -88,6 +88,18 @@ const migrations = (kind: DialectKind): Record<string, Migration> => ({
       }
     },
   },
+  '0003_task_definition_list_index': {
+    // ListTaskDefinitions reads (family, revision, arn) by status in key order: with the ARN in the
+    // index the query never touches the table rows, each holding a whole definition document.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createIndex('task_definitions_status_family_arn')
+        .on('task_definitions')
+        .columns(['status', 'family', 'revision', 'arn'])
+        .execute();
+      await db.schema.dropIndex('task_definitions_status_family').execute();
+    },
+  },
 });
 
 /** The migrations for one dialect (the same names on both, so either can be inspected alike). */
