@@ -9,7 +9,7 @@ import {
   type SqliteDatabase,
 } from 'kysely';
 import pg from 'pg';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -50,7 +50,12 @@ export async function openDatabase(location: string): Promise<OpenedDatabase> {
 }
 
 function openSqlite(path: string): SQLite.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    // The store holds signing secrets: a new database file is private to its owner, and SQLite
+    // gives its -wal and -shm files the database file's permissions.
+    closeSync(openSync(path, 'a', 0o600));
+  }
   const database = new SQLite(path);
   // WAL + NORMAL: a committed transaction survives the process being killed (-9); only an OS crash
   // or power loss can lose the last transactions. busy_timeout lets a second process (a CLI) wait;

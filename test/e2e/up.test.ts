@@ -55,6 +55,11 @@ describe('berth up', { timeout: 60_000, concurrency: 2 }, () => {
     assert.equal(readFileSync(envFile, 'utf8'), berth.stdout());
     assert.equal(statSync(envFile).mode & 0o777, 0o600, 'berth.env holds a secret: owner only');
     assert.equal(statSync(berth.dataDir).mode & 0o777, 0o700, 'the data dir holds the store: owner only');
+    assert.equal(
+      statSync(join(berth.dataDir, 'berth.db')).mode & 0o777,
+      0o600,
+      'the store holds the secret too',
+    );
   });
 
   it('generates a random key per data dir and keeps it, and the state, across restarts', async () => {
