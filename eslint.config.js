@@ -100,6 +100,15 @@ export default tseslint.config(
     ),
   },
   {
+    // agent/ runs on a host and talks to the control plane only through the public agent API, as a
+    // remote agent would: never the store, the controllers, the composition roots or a SQL driver.
+    files: ['src/agent/**/*.ts'],
+    rules: banImports(
+      [...sqlDrivers, '**/store/**', '**/control/**', '**/app/**'],
+      'agent/ reaches the control plane only through the public agent API (docs/architecture.md).',
+    ),
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
