@@ -33,6 +33,23 @@ export class ClusterRepository {
     await this.db.insertInto('clusters').values(toRow(record)).execute();
   }
 
+  /**
+   * Inside a transaction: confirms the cluster is ACTIVE and holds its row until the transaction
+   * ends (an update that changes nothing, which still locks the row on PostgreSQL). A concurrent
+   * DeleteCluster, which updates the row and then counts what the cluster holds in its own
+   * transaction, either waits for this one and sees what it added, or commits first and this
+   * answers false.
+   */
+  async holdActive(name: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('clusters')
+      .set((eb) => ({ version: eb.ref('version') }))
+      .where('name', '=', name)
+      .where('status', '=', 'ACTIVE')
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
   /** Writes `record` if the stored version is still `record.version - 1`; false when it moved on. */
   async update(record: ClusterRecord): Promise<boolean> {
     const { arn, version, ...rest } = toRow(record);

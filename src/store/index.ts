@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { AccessKeyRepository } from './access-keys.js';
 import { AccountSettingRepository } from './account-settings.js';
 import { ClusterRepository } from './clusters.js';
+import { ContainerInstanceRepository } from './container-instances.js';
 import { openDatabase, type DialectKind } from './dialect.js';
 import type { Database } from './schema.js';
 import { TagRepository } from './tags.js';
@@ -14,6 +15,7 @@ export interface Repositories {
   readonly tags: TagRepository;
   readonly accountSettings: AccountSettingRepository;
   readonly accessKeys: AccessKeyRepository;
+  readonly containerInstances: ContainerInstanceRepository;
 }
 
 export interface Store extends Repositories {
@@ -30,6 +32,7 @@ function repositories(db: Kysely<Database>, kind: DialectKind): Repositories {
     tags: new TagRepository(db, kind),
     accountSettings: new AccountSettingRepository(db),
     accessKeys: new AccessKeyRepository(db),
+    containerInstances: new ContainerInstanceRepository(db, kind),
   };
 }
 
@@ -45,5 +48,6 @@ export async function openStore(location: string): Promise<Store> {
 }
 
 export type { AccessKey } from './access-keys.js';
+export type { ListAttributesQuery, ListInstancesQuery, TargetAttribute } from './container-instances.js';
 export type { StoredSetting } from './account-settings.js';
 export type { ListFamiliesQuery, ListRevisionsQuery, RevisionKey } from './task-definitions.js';

@@ -9,6 +9,8 @@ export interface Database {
   resource_tags: ResourceTagTable;
   account_settings: AccountSettingTable;
   access_keys: AccessKeyTable;
+  container_instances: ContainerInstanceTable;
+  container_instance_attributes: ContainerInstanceAttributeTable;
 }
 
 export interface ClusterTable {
@@ -62,4 +64,30 @@ export interface AccessKeyTable {
   session_token: string | null;
   expires_at: number | null;
   created_at: number;
+}
+
+export interface ContainerInstanceTable {
+  arn: string;
+  /** The cluster's name. */
+  cluster: string;
+  /** The 32-hex id (the ARN's last part): the list order and page key within a cluster. */
+  id: string;
+  /** `ec2InstanceId`: one registered (non-INACTIVE) instance per host. */
+  host_id: string;
+  status: string;
+  /** 0 or 1. */
+  agent_connected: number;
+  /** JSON: registered and remaining resources, versionInfo, platform devices, status reason. */
+  doc: string;
+  registered_at: number;
+  /** Optimistic concurrency, and ECS's `version` of the instance. */
+  version: number;
+}
+
+/** Attributes of container instances (built-in `ecs.*` ones and custom ones), one row each. */
+export interface ContainerInstanceAttributeTable {
+  instance_arn: string;
+  name: string;
+  /** Null for an attribute without a value (a marker such as a capability). */
+  value: string | null;
 }

@@ -1,10 +1,15 @@
-import { CreateClusterCommand, DeleteTaskDefinitionsCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import {
+  CreateClusterCommand,
+  DeleteTaskDefinitionsCommand,
+  RegisterContainerInstanceCommand,
+  type ECSClient,
+} from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { aws, cleanup, runAws, scratchDir, startBerth, type BerthProcess } from '../support/berth-process.js';
-import { webWithSidecar } from '../support/fixtures.js';
+import { registration, webWithSidecar } from '../support/fixtures.js';
 import { uniqueName } from '../support/server.js';
 
 /**
@@ -239,6 +244,66 @@ describe('the AWS CLI against berth up', { timeout: 120_000, concurrency: true }
       assert.deepEqual(inactive.taskDefinitionArns, [], 'a deleted revision is no longer INACTIVE');
     };
     await Promise.all([tagSecond(), retireFirst()]);
+  });
+
+  it('puts, lists and deletes a custom attribute of a container instance (aws ecs put-attributes)', async () => {
+    const name = uniqueName('cli-ci');
+    await ecs.send(new CreateClusterCommand({ clusterName: name }));
+    const registered = await ecs.send(
+      new RegisterContainerInstanceCommand(registration(name, uniqueName('i'))),
+    );
+    const arn = registered.containerInstance!.containerInstanceArn!;
+    type Attributes = { attributes: { name: string; value?: string; targetId?: string }[] };
+    const put = await aws<Attributes>(berth, [
+      'ecs',
+      'put-attributes',
+      '--cluster',
+      name,
+      '--attributes',
+      `name=EBS,value=io1,targetId=${arn}`,
+    ]);
+    assert.deepEqual(put.attributes, [
+      { name: 'EBS', value: 'io1', targetType: 'container-instance', targetId: arn },
+    ]);
+    const listed = await aws<Attributes>(berth, [
+      'ecs',
+      'list-attributes',
+      '--cluster',
+      name,
+      '--target-type',
+      'container-instance',
+      '--attribute-name',
+      'EBS',
+    ]);
+    assert.deepEqual(listed.attributes, put.attributes);
+    const instances = await aws<{ containerInstanceArns: string[] }>(berth, [
+      'ecs',
+      'list-container-instances',
+      '--cluster',
+      name,
+      '--filter',
+      'attribute:EBS == io1',
+    ]);
+    assert.deepEqual(instances.containerInstanceArns, [arn]);
+    await aws(berth, [
+      'ecs',
+      'delete-attributes',
+      '--cluster',
+      name,
+      '--attributes',
+      `name=EBS,targetId=${arn}`,
+    ]);
+    const after = await aws<Attributes>(berth, [
+      'ecs',
+      'list-attributes',
+      '--cluster',
+      name,
+      '--target-type',
+      'container-instance',
+      '--attribute-name',
+      'EBS',
+    ]);
+    assert.deepEqual(after.attributes, []);
   });
 
   it('paginates 250 clusters in pages of at most 100, each cluster exactly once', async () => {

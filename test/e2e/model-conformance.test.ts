@@ -12,7 +12,7 @@ import { createEcsControl } from '../../src/control/ecs/index.js';
 import { Fault } from '../../src/core/fault.js';
 import type { Store } from '../../src/store/index.js';
 import type { ClusterRepository } from '../../src/store/clusters.js';
-import { webWithSidecar } from '../support/fixtures.js';
+import { registration, webWithSidecar } from '../support/fixtures.js';
 import {
   ApiModel,
   checkValue,
@@ -211,6 +211,19 @@ describe('ECS API model conformance', { skip: models.skip }, () => {
     tags: [{ key: 'tier', value: 'backend' }],
   });
 
+  /** Registers a container instance (a new host) in `cluster`; returns its ARN and short id. */
+  async function newInstance(clusterName: string): Promise<{ arn: string; id: string }> {
+    const out = await ok('RegisterContainerInstance', registration(clusterName, uniqueName('i')));
+    const arn = (out.containerInstance as { containerInstanceArn: string }).containerInstanceArn;
+    return { arn, id: arn.split('/').pop()! };
+  }
+
+  /** A cluster with two registered instances. */
+  async function clusterWithInstances(): Promise<{ name: string; first: string; second: string }> {
+    const { name } = await newCluster();
+    return { name, first: (await newInstance(name)).arn, second: (await newInstance(name)).id };
+  }
+
   const missingCluster = `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/no-such-cluster`;
   const user = `arn:aws:iam::${ACCOUNT}:user/conformance`;
 
@@ -353,6 +366,235 @@ describe('ECS API model conformance', { skip: models.skip }, () => {
             cluster: (await newCluster()).name,
             capacityProviders: ['my-asg-provider'],
             defaultCapacityProviderStrategy: [],
+          }),
+          code: 'InvalidParameterException',
+        },
+      ],
+    },
+    RegisterContainerInstance: {
+      success: async () => {
+        const { name } = await newCluster();
+        const host = uniqueName('i');
+        const first = await ok('RegisterContainerInstance', registration(name, host));
+        const arn = (first.containerInstance as { containerInstanceArn: string }).containerInstanceArn;
+        return [
+          { ...registration(name, uniqueName('i')), platformDevices: [{ id: 'gpu-0', type: 'GPU' }] },
+          registration(name, host),
+          { ...registration(name, host), containerInstanceArn: arn, instanceIdentityDocument: undefined },
+        ];
+      },
+      errors: [
+        {
+          why: 'a missing cluster',
+          input: registration('no-such-cluster', 'i-0abc'),
+          code: 'ClientException',
+        },
+        {
+          why: 'no CPU among the resources',
+          input: async () => ({
+            ...registration((await newCluster()).name, uniqueName('i')),
+            totalResources: [{ name: 'MEMORY', type: 'INTEGER', integerValue: 1024 }],
+          }),
+          code: 'InvalidParameterException',
+        },
+        {
+          why: 'an identity document that is not JSON',
+          input: async () => ({
+            ...registration((await newCluster()).name, 'x'),
+            instanceIdentityDocument: 'not json',
+          }),
+          code: 'InvalidParameterException',
+        },
+      ],
+    },
+    DeregisterContainerInstance: {
+      success: async () => {
+        const { name, first, second } = await clusterWithInstances();
+        return [
+          { cluster: name, containerInstance: first },
+          { cluster: name, containerInstance: second, force: true },
+        ];
+      },
+      errors: [
+        {
+          why: 'a missing cluster',
+          input: { cluster: missingCluster, containerInstance: 'abc' },
+          code: 'ClusterNotFoundException',
+        },
+        {
+          why: 'an unknown instance',
+          input: async () => ({ cluster: (await newCluster()).name, containerInstance: 'f'.repeat(32) }),
+          code: 'InvalidParameterException',
+        },
+      ],
+    },
+    DescribeContainerInstances: {
+      success: async () => {
+        const { name, first, second } = await clusterWithInstances();
+        return [
+          {
+            cluster: name,
+            containerInstances: [first, second, '0'.repeat(32)],
+            include: ['TAGS', 'CONTAINER_INSTANCE_HEALTH'],
+          },
+          { cluster: name, containerInstances: [second] },
+        ];
+      },
+      errors: [
+        {
+          why: 'a missing cluster',
+          input: { cluster: missingCluster, containerInstances: ['abc'] },
+          code: 'ClusterNotFoundException',
+        },
+        {
+          why: 'an ARN that is not a container instance',
+          input: async () => ({ cluster: (await newCluster()).name, containerInstances: [missingCluster] }),
+          code: 'InvalidParameterException',
+        },
+      ],
+    },
+    ListContainerInstances: {
+      success: async () => {
+        const { name } = await clusterWithInstances();
+        return [
+          { cluster: name, maxResults: 1 },
+          { cluster: name, status: 'DRAINING' },
+          { cluster: name, filter: 'attribute:ecs.os-type == linux' },
+          { cluster: name, filter: 'attribute:rack exists' },
+        ];
+      },
+      errors: [
+        { why: 'a missing cluster', input: { cluster: missingCluster }, code: 'ClusterNotFoundException' },
+        {
+          why: 'a filter beyond the supported forms',
+          input: async () => ({
+            cluster: (await newCluster()).name,
+            filter: 'attribute:a == b or attribute:c == d',
+          }),
+          code: 'InvalidParameterException',
+        },
+      ],
+    },
+    UpdateContainerInstancesState: {
+      success: async () => {
+        const { name, first, second } = await clusterWithInstances();
+        return [
+          { cluster: name, containerInstances: [first, second, '0'.repeat(32)], status: 'DRAINING' },
+          { cluster: name, containerInstances: [second], status: 'ACTIVE' },
+        ];
+      },
+      errors: [
+        {
+          why: 'a missing cluster',
+          input: { cluster: missingCluster, containerInstances: ['abc'], status: 'DRAINING' },
+          code: 'ClusterNotFoundException',
+        },
+        {
+          why: 'a status other than ACTIVE or DRAINING',
+          input: async () => {
+            const { name, first } = await clusterWithInstances();
+            return { cluster: name, containerInstances: [first], status: 'REGISTERING' };
+          },
+          code: 'InvalidParameterException',
+        },
+      ],
+    },
+    PutAttributes: {
+      success: async () => {
+        const { name, first, second } = await clusterWithInstances();
+        return [
+          {
+            cluster: name,
+            attributes: [
+              { name: 'EBS', value: 'io1', targetId: first },
+              { name: 'ssd', targetType: 'container-instance', targetId: second },
+            ],
+          },
+        ];
+      },
+      errors: [
+        {
+          why: 'a missing cluster',
+          input: { cluster: missingCluster, attributes: [{ name: 'a', targetId: 'abc' }] },
+          code: 'ClusterNotFoundException',
+        },
+        {
+          why: 'an unknown target',
+          input: async () => ({
+            cluster: (await newCluster()).name,
+            attributes: [{ name: 'a', value: 'b', targetId: '0'.repeat(32) }],
+          }),
+          code: 'TargetNotFoundException',
+        },
+        {
+          why: 'eleven custom attributes',
+          input: async () => {
+            const { name, first } = await clusterWithInstances();
+            const attributes = Array.from({ length: 11 }, (_, i) => ({ name: `a${i}`, targetId: first }));
+            return { cluster: name, attributes };
+          },
+          code: 'AttributeLimitExceededException',
+        },
+        {
+          why: 'a reserved ecs. name',
+          input: async () => {
+            const { name, first } = await clusterWithInstances();
+            return {
+              cluster: name,
+              attributes: [{ name: 'ecs.os-type', value: 'windows', targetId: first }],
+            };
+          },
+          code: 'InvalidParameterException',
+        },
+      ],
+    },
+    DeleteAttributes: {
+      success: async () => {
+        const { name, first } = await clusterWithInstances();
+        return [{ cluster: name, attributes: [{ name: 'rack', targetId: first }] }];
+      },
+      errors: [
+        {
+          why: 'a missing cluster',
+          input: { cluster: missingCluster, attributes: [{ name: 'a', targetId: 'abc' }] },
+          code: 'ClusterNotFoundException',
+        },
+        {
+          why: 'an unknown target',
+          input: async () => ({
+            cluster: (await newCluster()).name,
+            attributes: [{ name: 'rack', targetId: '0'.repeat(32) }],
+          }),
+          code: 'TargetNotFoundException',
+        },
+      ],
+    },
+    ListAttributes: {
+      success: async () => {
+        const { name } = await clusterWithInstances();
+        return [
+          { cluster: name, targetType: 'container-instance' },
+          {
+            cluster: name,
+            targetType: 'container-instance',
+            attributeName: 'ecs.os-type',
+            attributeValue: 'linux',
+            maxResults: 1,
+          },
+        ];
+      },
+      errors: [
+        {
+          why: 'a missing cluster',
+          input: { cluster: missingCluster, targetType: 'container-instance' },
+          code: 'ClusterNotFoundException',
+        },
+        {
+          why: 'a value without a name',
+          input: async () => ({
+            cluster: (await newCluster()).name,
+            targetType: 'container-instance',
+            attributeValue: 'linux',
           }),
           code: 'InvalidParameterException',
         },

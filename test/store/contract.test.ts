@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { ClusterRecord } from '../../src/core/ecs/cluster.js';
+import type { ContainerInstanceRecord } from '../../src/core/ecs/container-instance.js';
 import { buildTaskDefinition } from '../../src/core/ecs/task-definition/register.js';
 import { openDatabase } from '../../src/store/dialect.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -77,6 +78,51 @@ async function allPages(
   }
 }
 
+/** A registered instance of `clusterName` on `hostId`, with the id `id` (32 hex, padded). */
+function instance(
+  clusterName: string,
+  id: string,
+  hostId: string,
+  overrides: Partial<ContainerInstanceRecord> = {},
+): ContainerInstanceRecord {
+  const fullId = id.padStart(32, '0');
+  return {
+    arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:container-instance/${clusterName}/${fullId}`,
+    id: fullId,
+    cluster: clusterName,
+    hostId,
+    status: 'ACTIVE',
+    agentConnected: false,
+    registeredAt: T0,
+    version: 1,
+    registeredResources: [
+      { name: 'CPU', type: 'INTEGER', integerValue: 2048, doubleValue: 0, longValue: 0 },
+      {
+        name: 'PORTS',
+        type: 'STRINGSET',
+        stringSetValue: ['22'],
+        integerValue: 0,
+        doubleValue: 0,
+        longValue: 0,
+      },
+    ],
+    remainingResources: [
+      { name: 'CPU', type: 'INTEGER', integerValue: 1024, doubleValue: 0, longValue: 0 },
+      {
+        name: 'PORTS',
+        type: 'STRINGSET',
+        stringSetValue: ['22', '8080'],
+        integerValue: 0,
+        doubleValue: 0,
+        longValue: 0,
+      },
+    ],
+    versionInfo: { agentVersion: '1.89.0', dockerVersion: '25.0.3' },
+    platformDevices: [],
+    ...overrides,
+  };
+}
+
 const byteOrder = (a: string, b: string): number =>
   Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
@@ -111,6 +157,8 @@ for (const dialect of await testDialects()) {
               'resource_tags',
               'account_settings',
               'access_keys',
+              'container_instances',
+              'container_instance_attributes',
             ]) {
               assert.ok(
                 tables.includes(table),
@@ -737,6 +785,257 @@ for (const dialect of await testDialects()) {
               { accessKeyId: 'AKIAFIRST', secretAccessKey: 'x', principalArn: ADMIN },
               T0,
             ),
+          );
+        }));
+    });
+
+    describe('container instances', () => {
+      it('insert, then byArn and byIds return the record as written', () =>
+        withStore(async (store) => {
+          const record = instance('web', 'a1', 'i-0aaa', {
+            agentConnected: true,
+            statusReason: 'checked',
+            platformDevices: [{ id: 'gpu-0', type: 'GPU' }],
+          });
+          await store.containerInstances.insert(record);
+          assert.deepEqual(await store.containerInstances.byArn(record.arn), record);
+          assert.equal((await store.containerInstances.byArn(record.arn))?.registeredAt, T0);
+          assert.deepEqual(await store.containerInstances.byIds('web', [record.id, 'missing', record.id]), [
+            record,
+          ]);
+          assert.deepEqual(
+            await store.containerInstances.byIds('other', [record.id]),
+            [],
+            'ids are per cluster',
+          );
+          assert.deepEqual(await store.containerInstances.byIds('web', []), []);
+          assert.equal(await store.containerInstances.byArn(`${record.arn}x`), undefined);
+        }));
+
+      it('one registered instance per host; a deregistered host can register again', () =>
+        withStore(async (store) => {
+          const first = instance('web', 'a1', 'i-0aaa');
+          await store.containerInstances.insert(first);
+          await assert.rejects(store.containerInstances.insert(instance('web', 'a2', 'i-0aaa')));
+          await assert.rejects(store.containerInstances.insert(instance('other', 'a3', 'i-0aaa')));
+          await assert.rejects(
+            store.containerInstances.insert({ ...instance('web', 'a4', 'i-0bbb'), arn: first.arn }),
+          );
+          assert.deepEqual(await store.containerInstances.registeredOnHost('i-0aaa'), first);
+
+          assert.equal(
+            await store.containerInstances.update({ ...first, status: 'INACTIVE', version: 2 }),
+            true,
+          );
+          assert.equal(await store.containerInstances.registeredOnHost('i-0aaa'), undefined);
+          const second = instance('web', 'a5', 'i-0aaa');
+          await store.containerInstances.insert(second);
+          assert.deepEqual(await store.containerInstances.registeredOnHost('i-0aaa'), second);
+          await assert.rejects(store.containerInstances.insert(instance('web', 'a6', 'i-0aaa')));
+        }));
+
+      it('update writes only when the stored version is the one read', () =>
+        withStore(async (store) => {
+          const v1 = instance('web', 'a1', 'i-0aaa');
+          await store.containerInstances.insert(v1);
+          const v2: ContainerInstanceRecord = { ...v1, status: 'DRAINING', version: 2 };
+          assert.equal(await store.containerInstances.update(v2), true);
+          assert.equal(
+            await store.containerInstances.update({ ...v1, version: 2, agentConnected: true }),
+            false,
+          );
+          assert.equal(await store.containerInstances.update({ ...v2, version: 4 }), false);
+          assert.deepEqual(await store.containerInstances.byArn(v1.arn), v2);
+          const outcomes = await Promise.all(
+            Array.from({ length: 10 }, (_, i) =>
+              store.containerInstances.update({ ...v2, version: 3, status: i % 2 ? 'ACTIVE' : 'DRAINING' }),
+            ),
+          );
+          assert.equal(outcomes.filter(Boolean).length, 1, 'concurrent writers from one version: one wins');
+        }));
+
+      it('list: by status (every one but INACTIVE by default), by attribute, in id order, keyset-paginated', () =>
+        withStore(async (store) => {
+          const ids = ['b', 'A', 'a', '9', 'c0', 'c', 'f', '1'];
+          for (const [i, id] of ids.entries()) {
+            await store.containerInstances.insert(
+              instance('web', id, `i-${i}`, {
+                status: i === 2 ? 'DRAINING' : i === 5 ? 'INACTIVE' : 'ACTIVE',
+              }),
+            );
+          }
+          await store.containerInstances.insert(instance('other', 'e', 'i-other'));
+          const idOf = (r: ContainerInstanceRecord): string => r.id.replace(/^0+/, '');
+          const registered = ids
+            .filter((_, i) => i !== 5)
+            .map((id) => id.padStart(32, '0'))
+            .sort(byteOrder)
+            .map((id) => id.replace(/^0+/, ''));
+          const all = await store.containerInstances.list({ cluster: 'web', limit: 100 });
+          assert.deepEqual(all.map(idOf), registered);
+          const paged: string[] = [];
+          let afterId: string | undefined;
+          for (;;) {
+            const page = await store.containerInstances.list({
+              cluster: 'web',
+              limit: 3,
+              ...(afterId ? { afterId } : {}),
+            });
+            paged.push(...page.map(idOf));
+            if (page.length < 3) break;
+            afterId = page[page.length - 1]!.id;
+          }
+          assert.deepEqual(paged, registered);
+          assert.deepEqual(
+            (await store.containerInstances.list({ cluster: 'web', status: 'DRAINING', limit: 10 })).map(
+              idOf,
+            ),
+            ['a'],
+          );
+          assert.deepEqual(
+            (await store.containerInstances.list({ cluster: 'web', status: 'INACTIVE', limit: 10 })).map(
+              idOf,
+            ),
+            ['c'],
+          );
+
+          const arnOf = (id: string): string => instance('web', id, '').arn;
+          await store.containerInstances.putAttributes(arnOf('b'), [
+            { name: 'EBS', value: 'io1' },
+            { name: 'ssd' },
+          ]);
+          await store.containerInstances.putAttributes(arnOf('f'), [{ name: 'EBS', value: 'gp3' }]);
+          await store.containerInstances.putAttributes(arnOf('c'), [{ name: 'EBS', value: 'io1' }]);
+          const withAttribute = async (name: string, value?: string): Promise<string[]> =>
+            (
+              await store.containerInstances.list({
+                cluster: 'web',
+                attribute: value === undefined ? { name } : { name, value },
+                limit: 10,
+              })
+            ).map(idOf);
+          assert.deepEqual(await withAttribute('EBS', 'io1'), ['b'], 'INACTIVE instances are not listed');
+          assert.deepEqual(await withAttribute('EBS'), ['b', 'f']);
+          assert.deepEqual(await withAttribute('ssd'), ['b']);
+          assert.deepEqual(await withAttribute('ebs'), [], 'names are case-sensitive');
+
+          assert.deepEqual(
+            await store.containerInstances.countRegistered(['web', 'other', 'none']),
+            new Map([
+              ['web', 7],
+              ['other', 1],
+            ]),
+          );
+          assert.deepEqual(await store.containerInstances.countRegistered([]), new Map());
+        }));
+
+      it('attributes: put (upsert), delete, replace, attributesOf and listAttributes with keyset pages', () =>
+        withStore(async (store) => {
+          const a = instance('web', 'a', 'i-a');
+          const b = instance('web', 'b', 'i-b');
+          const gone = instance('web', 'c', 'i-c', { status: 'INACTIVE' });
+          for (const r of [a, b, gone]) await store.containerInstances.insert(r);
+          await store.containerInstances.insert(instance('other', 'd', 'i-d'));
+          await store.containerInstances.putAttributes(a.arn, [
+            { name: 'ecs.os-type', value: 'linux' },
+            { name: 'EBS', value: 'io1' },
+            { name: 'com.amazonaws.ecs.capability.privileged-container' },
+          ]);
+          await store.containerInstances.putAttributes(a.arn, [{ name: 'EBS', value: 'gp3' }]);
+          await store.containerInstances.putAttributes(b.arn, [
+            { name: 'EBS', value: 'io1' },
+            { name: 'Zone', value: 'x' },
+          ]);
+          await store.containerInstances.putAttributes(gone.arn, [{ name: 'EBS', value: 'io1' }]);
+          await store.containerInstances.putAttributes(instance('other', 'd', '').arn, [
+            { name: 'EBS', value: 'io1' },
+          ]);
+
+          const of = await store.containerInstances.attributesOf([a.arn, b.arn, 'arn:none']);
+          assert.deepEqual(of.get(a.arn), [
+            { name: 'EBS', value: 'gp3' },
+            { name: 'com.amazonaws.ecs.capability.privileged-container' },
+            { name: 'ecs.os-type', value: 'linux' },
+          ]);
+          assert.deepEqual(of.get('arn:none'), []);
+
+          const listed = await store.containerInstances.listAttributes({ cluster: 'web', limit: 100 });
+          assert.deepEqual(
+            listed.map((x) => [x.instanceArn === a.arn ? 'a' : 'b', x.name, x.value]),
+            [
+              ['a', 'EBS', 'gp3'],
+              ['a', 'com.amazonaws.ecs.capability.privileged-container', undefined],
+              ['a', 'ecs.os-type', 'linux'],
+              ['b', 'EBS', 'io1'],
+              ['b', 'Zone', 'x'],
+            ],
+            'registered instances of the cluster only, in (instance, name) byte order',
+          );
+          const paged = [];
+          let after: { instanceArn: string; name: string } | undefined;
+          for (;;) {
+            const page = await store.containerInstances.listAttributes({
+              cluster: 'web',
+              limit: 2,
+              ...(after ? { after } : {}),
+            });
+            paged.push(...page);
+            const last = page[page.length - 1];
+            if (page.length < 2 || !last) break;
+            after = { instanceArn: last.instanceArn, name: last.name };
+          }
+          assert.deepEqual(paged, listed);
+          assert.deepEqual(
+            (
+              await store.containerInstances.listAttributes({
+                cluster: 'web',
+                name: 'EBS',
+                value: 'io1',
+                limit: 10,
+              })
+            ).map((x) => x.instanceArn),
+            [b.arn],
+          );
+
+          await store.containerInstances.deleteAttributes(a.arn, ['EBS', 'absent']);
+          await store.containerInstances.replaceAttributes(b.arn, [{ name: 'rack', value: 'r1' }]);
+          const after2 = await store.containerInstances.attributesOf([a.arn, b.arn]);
+          assert.deepEqual(
+            after2.get(a.arn)?.map((x) => x.name),
+            ['com.amazonaws.ecs.capability.privileged-container', 'ecs.os-type'],
+          );
+          assert.deepEqual(after2.get(b.arn), [{ name: 'rack', value: 'r1' }]);
+        }));
+
+      it('attribute changes roll back with their transaction', () =>
+        withStore(async (store) => {
+          const a = instance('web', 'a', 'i-a');
+          await store.containerInstances.insert(a);
+          await assert.rejects(
+            store.transaction(async (repos) => {
+              await repos.containerInstances.putAttributes(a.arn, [{ name: 'EBS', value: 'io1' }]);
+              await repos.containerInstances.insert(instance('web', 'b', 'i-b'));
+              throw new Error('limit exceeded');
+            }),
+            /limit exceeded/,
+          );
+          assert.deepEqual((await store.containerInstances.attributesOf([a.arn])).get(a.arn), []);
+          assert.equal(await store.containerInstances.registeredOnHost('i-b'), undefined);
+        }));
+    });
+
+    describe('clusters and container instances', () => {
+      it('holdActive answers whether the cluster is ACTIVE', () =>
+        withStore(async (store) => {
+          await store.clusters.insert(cluster('live'));
+          await store.clusters.insert(cluster('gone', { status: 'INACTIVE' }));
+          assert.equal(await store.transaction((repos) => repos.clusters.holdActive('live')), true);
+          assert.equal(await store.transaction((repos) => repos.clusters.holdActive('gone')), false);
+          assert.equal(await store.transaction((repos) => repos.clusters.holdActive('none')), false);
+          assert.equal(
+            (await store.clusters.byName('live'))?.version,
+            1,
+            'holding does not change the version',
           );
         }));
     });

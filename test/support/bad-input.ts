@@ -10,13 +10,18 @@ import {
   PutAccountSettingCommand,
   RegisterTaskDefinitionCommand,
   CreateClusterCommand,
+  DescribeContainerInstancesCommand,
+  ListAttributesCommand,
+  ListContainerInstancesCommand,
+  PutAttributesCommand,
+  RegisterContainerInstanceCommand,
   type ECSClient,
   type TaskDefinitionStatus,
 } from '@aws-sdk/client-ecs';
 import * as sdk from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import type { EcsOperationName } from '../../src/api/ecs/index.js';
-import { webWithSidecar } from './fixtures.js';
+import { registration, webWithSidecar } from './fixtures.js';
 import type { TestServer } from './server.js';
 import { ECS_TARGET, signedRequest, type RawResponse } from './signed.js';
 
@@ -38,6 +43,8 @@ export interface Fixture {
   readonly taskDefinitionArn: string;
   /** Revision 1, deregistered (INACTIVE). */
   readonly inactiveRevision: string;
+  /** A container instance registered in the cluster, with built-in and custom attributes and a tag. */
+  readonly containerInstanceArn: string;
 }
 
 export async function createFixture(ecs: ECSClient, prefix: string): Promise<Fixture> {
@@ -54,12 +61,23 @@ export async function createFixture(ecs: ECSClient, prefix: string): Promise<Fix
   const second = await ecs.send(new RegisterTaskDefinitionCommand(webWithSidecar(family, '2.0')));
   await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: `${family}:1` }));
   await ecs.send(new PutAccountSettingCommand({ name: 'containerInsights', value: 'enhanced' }));
+  const instance = await ecs.send(
+    new RegisterContainerInstanceCommand(registration(cluster, `${prefix}-host`)),
+  );
+  const containerInstanceArn = instance.containerInstance!.containerInstanceArn!;
+  await ecs.send(
+    new PutAttributesCommand({
+      cluster,
+      attributes: [{ name: 'stack', value: 'prod', targetId: containerInstanceArn }],
+    }),
+  );
   return {
     cluster,
     clusterArn: created.cluster!.clusterArn!,
     family,
     taskDefinitionArn: second.taskDefinition!.taskDefinitionArn!,
     inactiveRevision: `${family}:1`,
+    containerInstanceArn,
   };
 }
 
@@ -137,7 +155,52 @@ export async function observableState(ecs: ECSClient, fx: Fixture): Promise<unkn
       return { items: out.settings ?? [], ...(out.nextToken ? { next: out.nextToken } : {}) };
     });
   }
-  return { clusterArns, clusters, taskDefinitions, families, revisions, tags, accountSettings };
+  const instanceArns: Record<string, string[]> = {};
+  for (const status of [undefined, 'DRAINING'] as const) {
+    instanceArns[status ?? 'registered'] = await allPages(async (nextToken) => {
+      const out = await ecs.send(
+        new ListContainerInstancesCommand({
+          cluster: fx.cluster,
+          maxResults: 2,
+          ...(status ? { status } : {}),
+          ...(nextToken ? { nextToken } : {}),
+        }),
+      );
+      return { items: out.containerInstanceArns ?? [], ...(out.nextToken ? { next: out.nextToken } : {}) };
+    });
+  }
+  const instances = plain(
+    await ecs.send(
+      new DescribeContainerInstancesCommand({
+        cluster: fx.cluster,
+        containerInstances: [...new Set([...(instanceArns.registered ?? []), fx.containerInstanceArn])],
+        include: ['TAGS'],
+      }),
+    ),
+  );
+  const attributes = await allPages(async (nextToken) => {
+    const out = await ecs.send(
+      new ListAttributesCommand({
+        cluster: fx.cluster,
+        targetType: 'container-instance',
+        maxResults: 3,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    return { items: out.attributes ?? [], ...(out.nextToken ? { next: out.nextToken } : {}) };
+  });
+  return {
+    clusterArns,
+    clusters,
+    taskDefinitions,
+    families,
+    revisions,
+    tags,
+    accountSettings,
+    instanceArns,
+    instances,
+    attributes,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -403,6 +466,93 @@ const CASES: Record<EcsOperationName, Omit<OperationCase, 'op'>> = {
     }),
     enums: 'capacity providers are named, not enumerated: its input has no enum member',
     oversized: ['capacityProviders', 0],
+    longName: { path: ['cluster'], code: 'ClusterNotFoundException' },
+  },
+  RegisterContainerInstance: {
+    valid: (fx) => ({
+      ...(JSON.parse(JSON.stringify(registration(fx.cluster, 'i-0bad1nput'))) as Body),
+      attributes: [{ name: 'rack', value: 'r2', targetType: 'container-instance' }],
+      platformDevices: [{ id: 'gpu-0', type: 'GPU' }],
+    }),
+    enums: [
+      ['attributes', 0, 'targetType'],
+      ['platformDevices', 0, 'type'],
+    ],
+    oversized: ['versionInfo', 'agentVersion'],
+    longName: { path: ['cluster'], code: 'ClientException' },
+  },
+  DeregisterContainerInstance: {
+    valid: (fx) => ({ cluster: fx.cluster, containerInstance: fx.containerInstanceArn, force: false }),
+    enums: 'its input (cluster, containerInstance, force) has no enum member',
+    oversized: ['containerInstance'],
+    longName: { path: ['containerInstance'], code: 'InvalidParameterException' },
+  },
+  DescribeContainerInstances: {
+    valid: (fx) => ({
+      cluster: fx.cluster,
+      containerInstances: [fx.containerInstanceArn],
+      include: ['TAGS'],
+    }),
+    enums: [['include', 0]],
+    oversized: ['containerInstances', 0],
+    longName: { path: ['containerInstances', 0], failure: 'MISSING' },
+  },
+  ListContainerInstances: {
+    valid: (fx) => ({
+      cluster: fx.cluster,
+      status: 'ACTIVE',
+      filter: 'attribute:ecs.os-type == linux',
+      maxResults: 10,
+    }),
+    enums: [['status']],
+    oversized: ['filter'],
+    longName: { path: ['cluster'], code: 'ClusterNotFoundException' },
+  },
+  UpdateContainerInstancesState: {
+    valid: (fx) => ({
+      cluster: fx.cluster,
+      containerInstances: [fx.containerInstanceArn],
+      status: 'DRAINING',
+    }),
+    enums: [['status']],
+    oversized: ['containerInstances', 0],
+    longName: { path: ['containerInstances', 0], failure: 'MISSING' },
+  },
+  PutAttributes: {
+    valid: (fx) => ({
+      cluster: fx.cluster,
+      attributes: [
+        {
+          name: 'stack',
+          value: 'staging',
+          targetType: 'container-instance',
+          targetId: fx.containerInstanceArn,
+        },
+      ],
+    }),
+    enums: [['attributes', 0, 'targetType']],
+    oversized: ['attributes', 0, 'targetId'],
+    longName: { path: ['cluster'], code: 'ClusterNotFoundException' },
+  },
+  DeleteAttributes: {
+    valid: (fx) => ({
+      cluster: fx.cluster,
+      attributes: [{ name: 'stack', targetType: 'container-instance', targetId: fx.containerInstanceArn }],
+    }),
+    enums: [['attributes', 0, 'targetType']],
+    oversized: ['attributes', 0, 'name'],
+    longName: { path: ['cluster'], code: 'ClusterNotFoundException' },
+  },
+  ListAttributes: {
+    valid: (fx) => ({
+      cluster: fx.cluster,
+      targetType: 'container-instance',
+      attributeName: 'stack',
+      attributeValue: 'prod',
+      maxResults: 5,
+    }),
+    enums: [['targetType']],
+    oversized: ['attributeName'],
     longName: { path: ['cluster'], code: 'ClusterNotFoundException' },
   },
   RegisterTaskDefinition: {

@@ -1,4 +1,7 @@
-import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
+import type {
+  RegisterContainerInstanceCommandInput,
+  RegisterTaskDefinitionCommandInput,
+} from '@aws-sdk/client-ecs';
 
 /**
  * A realistic multi-container task definition: a web container and a log-shipping sidecar, with
@@ -70,5 +73,31 @@ export function webWithSidecar(family: string, imageTag = '1.0'): RegisterTaskDe
       },
     ],
     tags: [{ key: 'team', value: 'web' }],
+  };
+}
+
+/** A RegisterContainerInstance input as an agent sends it, for `hostId` in `cluster`. */
+export function registration(cluster: string, hostId: string): RegisterContainerInstanceCommandInput {
+  return {
+    cluster,
+    instanceIdentityDocument: JSON.stringify({
+      instanceId: hostId,
+      availabilityZone: 'us-east-1a',
+      instanceType: 'm5.large',
+    }),
+    totalResources: [
+      { name: 'CPU', type: 'INTEGER', integerValue: 2048 },
+      { name: 'MEMORY', type: 'INTEGER', integerValue: 7680 },
+      { name: 'PORTS', type: 'STRINGSET', stringSetValue: ['22', '2375', '2376', '51678', '51679'] },
+      { name: 'PORTS_UDP', type: 'STRINGSET', stringSetValue: [] },
+    ],
+    versionInfo: { agentVersion: '1.89.0', agentHash: '4e2d8c1b', dockerVersion: 'DockerVersion: 25.0.3' },
+    attributes: [
+      { name: 'ecs.os-type', value: 'linux' },
+      { name: 'ecs.cpu-architecture', value: 'x86_64' },
+      { name: 'com.amazonaws.ecs.capability.docker-remote-api.1.44' },
+      { name: 'rack', value: 'r1' },
+    ],
+    tags: [{ key: 'owner', value: 'platform' }],
   };
 }

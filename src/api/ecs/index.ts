@@ -1,4 +1,20 @@
 import {
+  RegisterContainerInstanceRequest$,
+  DeregisterContainerInstanceRequest$,
+  DescribeContainerInstancesRequest$,
+  ListContainerInstancesRequest$,
+  UpdateContainerInstancesStateRequest$,
+  PutAttributesRequest$,
+  DeleteAttributesRequest$,
+  ListAttributesRequest$,
+  type RegisterContainerInstanceRequest,
+  type DeregisterContainerInstanceRequest,
+  type DescribeContainerInstancesRequest,
+  type ListContainerInstancesRequest,
+  type UpdateContainerInstancesStateRequest,
+  type PutAttributesRequest,
+  type DeleteAttributesRequest,
+  type ListAttributesRequest,
   CreateClusterRequest$,
   DeleteAccountSettingRequest$,
   DeleteClusterRequest$,
@@ -54,6 +70,14 @@ export type EcsOperationName =
   | 'UpdateClusterSettings'
   | 'DeleteCluster'
   | 'PutClusterCapacityProviders'
+  | 'RegisterContainerInstance'
+  | 'DeregisterContainerInstance'
+  | 'DescribeContainerInstances'
+  | 'ListContainerInstances'
+  | 'UpdateContainerInstancesState'
+  | 'PutAttributes'
+  | 'DeleteAttributes'
+  | 'ListAttributes'
   | 'RegisterTaskDefinition'
   | 'DescribeTaskDefinition'
   | 'ListTaskDefinitions'
@@ -74,7 +98,7 @@ function op<I>(input: unknown, run: (input: I, ctx: RequestContext) => Promise<o
 
 /** The ECS facade: each entry decodes nothing and decides nothing — it hands the input to control/. */
 export function ecsService(ecs: EcsControl): JsonService {
-  const { clusters, taskDefinitions, tags, accountSettings } = ecs;
+  const { clusters, containerInstances, taskDefinitions, tags, accountSettings } = ecs;
   const operations: Record<EcsOperationName, Operation> = {
     CreateCluster: op(CreateClusterRequest$, async (i: CreateClusterRequest) => ({
       cluster: await clusters.create(i),
@@ -95,6 +119,38 @@ export function ecsService(ecs: EcsControl): JsonService {
       async (i: PutClusterCapacityProvidersRequest) => ({
         cluster: await clusters.putCapacityProviders(i),
       }),
+    ),
+    RegisterContainerInstance: op(
+      RegisterContainerInstanceRequest$,
+      async (i: RegisterContainerInstanceRequest) => ({
+        containerInstance: await containerInstances.register(i),
+      }),
+    ),
+    DeregisterContainerInstance: op(
+      DeregisterContainerInstanceRequest$,
+      async (i: DeregisterContainerInstanceRequest) => ({
+        containerInstance: await containerInstances.deregister(i),
+      }),
+    ),
+    DescribeContainerInstances: op(
+      DescribeContainerInstancesRequest$,
+      (i: DescribeContainerInstancesRequest) => containerInstances.describe(i),
+    ),
+    ListContainerInstances: op(ListContainerInstancesRequest$, (i: ListContainerInstancesRequest) =>
+      containerInstances.list(i),
+    ),
+    UpdateContainerInstancesState: op(
+      UpdateContainerInstancesStateRequest$,
+      (i: UpdateContainerInstancesStateRequest) => containerInstances.updateState(i),
+    ),
+    PutAttributes: op(PutAttributesRequest$, (i: PutAttributesRequest) =>
+      containerInstances.putAttributes(i),
+    ),
+    DeleteAttributes: op(DeleteAttributesRequest$, (i: DeleteAttributesRequest) =>
+      containerInstances.deleteAttributes(i),
+    ),
+    ListAttributes: op(ListAttributesRequest$, (i: ListAttributesRequest) =>
+      containerInstances.listAttributes(i),
     ),
     RegisterTaskDefinition: op(RegisterTaskDefinitionRequest$, (i: RegisterTaskDefinitionRequest, ctx) =>
       taskDefinitions.register(i, ctx.caller),

@@ -11,7 +11,7 @@ import type {
   UpdateClusterRequest,
   UpdateClusterSettingsRequest,
 } from '@aws-sdk/client-ecs';
-import type { ClusterRecord } from '../../core/ecs/cluster.js';
+import type { ClusterRecord, ClusterUsage } from '../../core/ecs/cluster.js';
 import {
   BUILT_IN_CAPACITY_PROVIDERS,
   EMPTY_USAGE,
@@ -23,21 +23,16 @@ import { checkName } from '../../core/ecs/names.js';
 import { validateTags } from '../../core/ecs/tags.js';
 import { Fault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
-import { setTimeout } from 'node:timers/promises';
+import type { Repositories } from '../../store/index.js';
 import type { ControlDeps } from '../context.js';
 import { KeyedSerializer } from '../keyed-serializer.js';
+import { LOST, retryOnConflict } from '../optimistic.js';
 import { clusterArn, clusterName } from './refs.js';
 
 const MAX_DESCRIBE = 100;
-/**
- * Optimistic-concurrency retries before a write gives up; each retry re-reads the cluster after a
- * short jittered pause. Writers in this process queue per cluster, so only other replicas'
- * writes can make an attempt lose.
- */
-const MAX_ATTEMPTS = 8;
-const RETRY_PAUSE_MS = 5;
 
 export class ClusterOperations {
+  /** Writers in this process queue per cluster, so only other replicas' writes make an attempt lose. */
   private readonly writes = new KeyedSerializer();
 
   constructor(private readonly deps: ControlDeps) {}
@@ -93,11 +88,12 @@ export class ClusterOperations {
     const include = new Set<ClusterField>(input.include ?? []);
     const names = refs.map((ref) => clusterName(ref, this.deps.scope));
     const found = new Map((await this.deps.store.clusters.byNames(names)).map((c) => [c.name, c]));
+    const usages = await usagesOf(this.deps.store, [...found.keys()]);
     const clusters: Cluster[] = [];
     const failures = [];
     for (const [i, name] of names.entries()) {
       const record = found.get(name);
-      if (record) clusters.push(await this.view(record, include));
+      if (record) clusters.push(await this.view(record, include, usages.get(name)));
       else
         failures.push({
           arn: refs[i]?.startsWith('arn:') ? refs[i] : clusterArn(this.deps.scope, name),
@@ -149,30 +145,38 @@ export class ClusterOperations {
     return this.view(record, ALL_FIELDS);
   }
 
-  /** Marks the cluster INACTIVE; it stays describable. Refuses while it still holds anything. */
+  /**
+   * Marks the cluster INACTIVE; it stays describable. Refuses while it still holds anything: what
+   * it holds is counted in the transaction that marks it, after the row is written, so an instance
+   * registering at the same moment is either counted or finds the cluster INACTIVE.
+   */
   async delete(input: DeleteClusterRequest): Promise<Cluster> {
-    const record = await this.modify(input.cluster, 'UpdateInProgressException', (current) => {
-      const usage = this.usage(current);
-      if (usage.activeServicesCount > 0) {
-        throw new Fault(
-          'ClusterContainsServicesException',
-          `Cluster '${current.name}' still has active services: delete them first.`,
-        );
-      }
-      if (usage.registeredContainerInstancesCount > 0) {
-        throw new Fault(
-          'ClusterContainsContainerInstancesException',
-          `Cluster '${current.name}' still has registered container instances: deregister them first.`,
-        );
-      }
-      if (usage.runningTasksCount + usage.pendingTasksCount > 0) {
-        throw new Fault(
-          'ClusterContainsTasksException',
-          `Cluster '${current.name}' still has tasks: stop them first.`,
-        );
-      }
-      return { ...current, status: 'INACTIVE' };
-    });
+    const record = await this.modify(
+      input.cluster,
+      'UpdateInProgressException',
+      (current) => ({ ...current, status: 'INACTIVE' }),
+      async (repos, current) => {
+        const usage = await usageOf(repos, current);
+        if (usage.activeServicesCount > 0) {
+          throw new Fault(
+            'ClusterContainsServicesException',
+            `Cluster '${current.name}' still has active services: delete them first.`,
+          );
+        }
+        if (usage.registeredContainerInstancesCount > 0) {
+          throw new Fault(
+            'ClusterContainsContainerInstancesException',
+            `Cluster '${current.name}' still has ${usage.registeredContainerInstancesCount} registered container instance(s): deregister them first.`,
+          );
+        }
+        if (usage.runningTasksCount + usage.pendingTasksCount > 0) {
+          throw new Fault(
+            'ClusterContainsTasksException',
+            `Cluster '${current.name}' still has tasks: stop them first.`,
+          );
+        }
+      },
+    );
     return this.view(record, ALL_FIELDS);
   }
 
@@ -192,32 +196,61 @@ export class ClusterOperations {
     ref: string | undefined,
     onConflict: ConflictCode,
     change: (current: ClusterRecord) => ClusterRecord,
+    verify?: (repos: Repositories, current: ClusterRecord) => Promise<void>,
   ): Promise<ClusterRecord> {
     const name = clusterName(ref, this.deps.scope);
-    return this.writes.run(name, async () => {
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        if (attempt > 0) await setTimeout(RETRY_PAUSE_MS * attempt * (0.5 + Math.random()));
-        const current = await this.require(ref);
-        const next = { ...change(current), version: current.version + 1 };
-        if (await this.deps.store.clusters.update(next)) return next;
-      }
-      throw conflict(name, onConflict);
-    });
+    return this.writes.run(name, () =>
+      retryOnConflict(
+        async () => {
+          const current = await this.require(ref);
+          const next = { ...change(current), version: current.version + 1 };
+          if (!verify) return (await this.deps.store.clusters.update(next)) ? next : LOST;
+          // The write, then the check, in one transaction: a failed check rolls the write back.
+          const written = await this.deps.store.transaction(async (repos) => {
+            if (!(await repos.clusters.update(next))) return false;
+            await verify(repos, current);
+            return true;
+          });
+          return written ? next : LOST;
+        },
+        () => conflict(name, onConflict),
+      ),
+    );
   }
 
-  /**
-   * Counts of what the cluster holds. Container instances, tasks and services are not stored yet
-   * (they arrive with the agent and service issues), so a cluster holds none of them.
-   */
-  private usage(_record: ClusterRecord): typeof EMPTY_USAGE {
-    return EMPTY_USAGE;
-  }
-
-  private async view(record: ClusterRecord, include: ReadonlySet<ClusterField | 'ALL'>): Promise<Cluster> {
+  private async view(
+    record: ClusterRecord,
+    include: ReadonlySet<ClusterField | 'ALL'>,
+    usage?: ClusterUsage,
+  ): Promise<Cluster> {
     const tags =
       include.has('TAGS') || include.has('ALL') ? await this.deps.store.tags.list(record.arn) : undefined;
-    return clusterView(record, this.usage(record), include, tags);
+    return clusterView(record, usage ?? (await usageOf(this.deps.store, record)), include, tags);
   }
+}
+
+/**
+ * Counts of what clusters hold, by name. Container instances are counted from the store; tasks
+ * and services are not stored yet (the task lifecycle and service issues), so those are zero.
+ */
+async function usagesOf(
+  repos: Pick<Repositories, 'containerInstances'>,
+  names: readonly string[],
+): Promise<Map<string, ClusterUsage>> {
+  const instances = await repos.containerInstances.countRegistered(names);
+  return new Map(
+    names.map((name) => [
+      name,
+      { ...EMPTY_USAGE, registeredContainerInstancesCount: instances.get(name) ?? 0 },
+    ]),
+  );
+}
+
+async function usageOf(
+  repos: Pick<Repositories, 'containerInstances'>,
+  record: ClusterRecord,
+): Promise<ClusterUsage> {
+  return (await usagesOf(repos, [record.name])).get(record.name) ?? EMPTY_USAGE;
 }
 
 const ALL_FIELDS: ReadonlySet<'ALL'> = new Set(['ALL']);

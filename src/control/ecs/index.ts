@@ -1,12 +1,14 @@
 import type { ControlDeps } from '../context.js';
 import { AccountSettingOperations } from './account-settings.js';
 import { ClusterOperations } from './clusters.js';
+import { ContainerInstanceOperations } from './container-instances.js';
 import { TagOperations } from './tags.js';
 import { TaskDefinitionOperations } from './task-definitions.js';
 
 /** The ECS control-plane operations, grouped by aggregate. */
 export interface EcsControl {
   readonly clusters: ClusterOperations;
+  readonly containerInstances: ContainerInstanceOperations;
   readonly taskDefinitions: TaskDefinitionOperations;
   readonly tags: TagOperations;
   readonly accountSettings: AccountSettingOperations;
@@ -15,10 +17,12 @@ export interface EcsControl {
 export function createEcsControl(deps: ControlDeps): EcsControl {
   const clusters = new ClusterOperations(deps);
   const taskDefinitions = new TaskDefinitionOperations(deps);
+  const containerInstances = new ContainerInstanceOperations(deps, clusters);
   return {
     clusters,
+    containerInstances,
     taskDefinitions,
-    tags: new TagOperations(deps, clusters, taskDefinitions),
+    tags: new TagOperations(deps, clusters, taskDefinitions, containerInstances),
     accountSettings: new AccountSettingOperations(deps),
   };
 }

@@ -21,6 +21,31 @@ export function clusterArn(scope: Scope, name: string): string {
   return arn(scope, 'ecs', `cluster/${name}`);
 }
 
+export function containerInstanceArn(scope: Scope, cluster: string, id: string): string {
+  return arn(scope, 'ecs', `container-instance/${cluster}/${id}`);
+}
+
+/** A container instance as a caller named it: its id, and the cluster its ARN names (if any). */
+export interface ContainerInstanceRef {
+  readonly id: string;
+  /** Absent for a short id and for the old ARN format without the cluster. */
+  readonly cluster?: string;
+}
+
+/** Resolves a container instance reference: a short id, or an ARN (new or old format). */
+export function parseContainerInstanceRef(ref: string, scope: Scope): ContainerInstanceRef {
+  if (!ref.startsWith('arn:')) return { id: ref };
+  const parsed = parseArn(ref);
+  if (!parsed || parsed.service !== 'ecs' || !parsed.resource.startsWith('container-instance/')) {
+    throw invalidParameter(`'${ref}' is not a container instance ARN.`);
+  }
+  checkScope(parsed.region, parsed.accountId, ref, scope);
+  const parts = parsed.resource.slice('container-instance/'.length).split('/');
+  if (parts.length === 1 && parts[0]) return { id: parts[0] };
+  if (parts.length === 2 && parts[0] && parts[1]) return { cluster: parts[0], id: parts[1] };
+  throw invalidParameter(`'${ref}' is not a container instance ARN.`);
+}
+
 export function taskDefinitionArn(scope: Scope, family: string, revision: number): string {
   return arn(scope, 'ecs', `task-definition/${family}:${revision}`);
 }

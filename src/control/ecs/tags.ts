@@ -9,6 +9,7 @@ import { mergeTags, validateTags } from '../../core/ecs/tags.js';
 import { Fault, invalidParameter } from '../../core/fault.js';
 import type { ControlDeps } from '../context.js';
 import type { ClusterOperations } from './clusters.js';
+import type { ContainerInstanceOperations } from './container-instances.js';
 import type { TaskDefinitionOperations } from './task-definitions.js';
 
 /** Tagging any taggable ECS resource by ARN. The resource must exist. */
@@ -17,6 +18,7 @@ export class TagOperations {
     private readonly deps: ControlDeps,
     private readonly clusters: ClusterOperations,
     private readonly taskDefinitions: TaskDefinitionOperations,
+    private readonly containerInstances: ContainerInstanceOperations,
   ) {}
 
   async tag(input: TagResourceRequest): Promise<void> {
@@ -52,6 +54,7 @@ export class TagOperations {
     if (type === 'task-definition') {
       return (await this.taskDefinitions.require(resourceArn)).taskDefinitionArn ?? resourceArn;
     }
+    if (type === 'container-instance') return (await this.containerInstances.requireByArn(resourceArn)).arn;
     throw new Fault('InvalidParameterException', `Berth cannot tag ECS resources of type '${type}' yet.`);
   }
 }

@@ -100,6 +100,47 @@ const migrations = (kind: DialectKind): Record<string, Migration> => ({
       await db.schema.dropIndex('task_definitions_status_family').execute();
     },
   },
+  '0004_container_instances': {
+    // Container instances (the hosts agents register) and their attributes. At most one
+    // registered instance per host: a partial unique index over the rows that are not INACTIVE,
+    // so a re-registering agent finds its instance and two concurrent registrations of one host
+    // cannot both insert. Names that are listed or paged compare in byte order on PostgreSQL too.
+    async up(db: Kysely<unknown>): Promise<void> {
+      const collated = (type: string) => sql.raw(kind === 'postgres' ? `${type} collate "C"` : type);
+      await db.schema
+        .createTable('container_instances')
+        .addColumn('arn', 'varchar(1024)', (c) => c.primaryKey())
+        .addColumn('cluster', collated('varchar(255)'), (c) => c.notNull())
+        .addColumn('id', collated('varchar(64)'), (c) => c.notNull())
+        .addColumn('host_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('status', 'varchar(32)', (c) => c.notNull())
+        .addColumn('agent_connected', 'integer', (c) => c.notNull())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('registered_at', 'bigint', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addUniqueConstraint('container_instances_cluster_id', ['cluster', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('container_instances_registered_host')
+        .on('container_instances')
+        .column('host_id')
+        .unique()
+        .where(sql.ref('status'), '<>', 'INACTIVE')
+        .execute();
+      await db.schema
+        .createTable('container_instance_attributes')
+        .addColumn('instance_arn', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('name', collated('varchar(128)'), (c) => c.notNull())
+        .addColumn('value', 'varchar(128)')
+        .addPrimaryKeyConstraint('container_instance_attributes_pk', ['instance_arn', 'name'])
+        .execute();
+      await db.schema
+        .createIndex('container_instance_attributes_name')
+        .on('container_instance_attributes')
+        .columns(['name', 'value'])
+        .execute();
+    },
+  },
 });
 
 /** The migrations for one dialect (the same names on both, so either can be inspected alike). */
