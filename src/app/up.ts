@@ -1,14 +1,24 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DockerRuntime } from '../agent/runtime/docker.js';
+import { startAgent, type RunningAgent } from './agent.js';
 import { startServer, type RunningServer, type ServerOptions } from './server.js';
 
 /**
- * `berth up`: everything on one machine. Today that is the control plane on the embedded store;
- * the local agent, load balancer, DNS and console join here as their issues land.
+ * `berth up`: everything on one machine — the control plane on the embedded store, and an agent
+ * that registers this host (when a Docker engine answers). The load balancer, DNS and console
+ * join here as their issues land.
  * Writes `<dataDir>/berth.env` (mode 0600) so `set -a; . .berth/berth.env; set +a` points the AWS
  * CLI and SDKs at this Berth with the administrator's key.
  */
-export async function up(options: ServerOptions): Promise<{ server: RunningServer; envLines: string[] }> {
+export interface Up {
+  readonly server: RunningServer;
+  readonly agent: RunningAgent | undefined;
+  readonly envLines: string[];
+  close(): Promise<void>;
+}
+
+export async function up(options: ServerOptions): Promise<Up> {
   // The store holds the administrator's secret: keep the data dir private to its owner.
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(options.dataDir, 0o700);
@@ -25,5 +35,41 @@ export async function up(options: ServerOptions): Promise<{ server: RunningServe
   const envFile = join(options.dataDir, 'berth.env');
   writeFileSync(envFile, envLines.join('\n') + '\n', { mode: 0o600 });
   chmodSync(envFile, 0o600); // writeFileSync keeps the mode of a file that already existed
-  return { server, envLines };
+
+  const agent = await localAgent(options, server);
+  return {
+    server,
+    agent,
+    envLines,
+    async close() {
+      await agent?.close();
+      await server.close();
+    },
+  };
+}
+
+/** The agent for this host, signing as the administrator; none when no Docker engine answers. */
+async function localAgent(options: ServerOptions, server: RunningServer): Promise<RunningAgent | undefined> {
+  const runtime = new DockerRuntime();
+  try {
+    await runtime.engineVersion({ signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    options.logger.error(
+      { err },
+      'no Docker engine answers: this host will not run tasks (start dockerd, then restart berth up)',
+    );
+    return undefined;
+  }
+  return startAgent({
+    endpoint: server.endpoint,
+    region: options.region,
+    credentials: {
+      accessKeyId: server.administratorKey.accessKeyId,
+      secretAccessKey: server.administratorKey.secretAccessKey,
+    },
+    dataDir: join(options.dataDir, 'agent'),
+    env: process.env,
+    logger: options.logger,
+    runtime,
+  });
 }

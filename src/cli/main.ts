@@ -3,10 +3,15 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { RunningServer, ServerOptions } from '../app/server.js';
+import { startAgent } from '../app/agent.js';
 import { startServer } from '../app/server.js';
 import { up } from '../app/up.js';
 
 /** The `berth` command. Verbs for people; each deployable has its composition root in app/. */
+
+// The AWS SDK (pinned at a version that runs on Node 20) warns on every start that later versions
+// will need Node 22. That is for Berth's maintainers (see docs/dependencies.md), not its users.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
@@ -43,8 +48,8 @@ function serverOptions(flags: CommonFlags, log: Logger): ServerOptions {
   };
 }
 
-/** Runs until SIGINT/SIGTERM, then closes the server (in-flight requests finish) and the store. */
-function untilSignal(server: RunningServer, log: Logger): void {
+/** Runs until SIGINT/SIGTERM, then closes what runs (in-flight requests finish, the store closes). */
+function untilSignal(server: Pick<RunningServer, 'close'>, log: Logger): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -83,9 +88,10 @@ withCommonFlags(program.command('up'))
   .description('run everything on this machine with the embedded SQLite store')
   .action(async (flags: CommonFlags) => {
     const log = logger();
-    const { server, envLines } = await up(serverOptions(flags, log));
+    const running = await up(serverOptions(flags, log));
+    const { envLines } = running;
     // Handlers first: whoever reads the lines may signal at once, and must get a clean shutdown.
-    untilSignal(server, log);
+    untilSignal(running, log);
     process.stdout.write(envLines.join('\n') + '\n');
   });
 
@@ -97,6 +103,44 @@ withCommonFlags(program.command('server'))
     const server = await startServer(serverOptions(flags, log));
     untilSignal(server, log);
     process.stdout.write(`AWS_ENDPOINT_URL=${server.endpoint}\n`);
+  });
+
+interface AgentFlags {
+  endpoint?: string;
+  dataDir: string;
+  region: string;
+}
+
+program
+  .command('agent')
+  .description(
+    'register this host with a Berth control plane (ECS_CLUSTER, ECS_RESERVED_MEMORY, … as for the ECS agent); signs with the standard AWS credential variables',
+  )
+  .option('--endpoint <url>', 'the control plane (default: AWS_ENDPOINT_URL)')
+  .option(
+    '--data-dir <dir>',
+    "the agent's state: its host identity",
+    process.env.BERTH_AGENT_DATA_DIR ?? './.berth-agent',
+  )
+  .option(
+    '--region <region>',
+    'the region to sign for',
+    process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+  )
+  .action(async (flags: AgentFlags) => {
+    const log = logger();
+    const endpoint = flags.endpoint ?? process.env.AWS_ENDPOINT_URL;
+    if (!endpoint) throw new Error('no control plane: set AWS_ENDPOINT_URL or pass --endpoint.');
+    const agent = startAgent({
+      endpoint,
+      region: flags.region,
+      dataDir: resolve(flags.dataDir),
+      env: process.env,
+      logger: log,
+    });
+    untilSignal(agent, log);
+    const arn = await agent.registered;
+    process.stdout.write(`CONTAINER_INSTANCE_ARN=${arn}\n`);
   });
 
 program.parseAsync().catch((err: unknown) => {

@@ -199,6 +199,10 @@ for (const subject of subjects) {
     after(() => subject.teardown());
     const rt = (): Runtime => subject.runtime();
 
+    it('names its engine for the agent to report', async () => {
+      assert.match(await rt().engineVersion(), /^DockerVersion: \S+/);
+    });
+
     it('runs a command and reports its exit code', async () => {
       const name = uniqueName('exit');
       subject.program(name, { exitAfterMs: 50, exitCode: 3 });

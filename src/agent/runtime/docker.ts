@@ -224,6 +224,17 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  async engineVersion(opts: CallOptions = {}): Promise<string> {
+    const signal = this.deadline(opts, this.callTimeoutMs);
+    try {
+      // dockerode's version() takes no signal: race it against the deadline instead.
+      const version = await raceSignal(this.docker.version(), signal);
+      return `DockerVersion: ${version.Version}`;
+    } catch (err) {
+      throw this.translate(err, 'CannotListContainersError', 'read the engine version', signal);
+    }
+  }
+
   // ---- helpers ----
 
   private async pull(ref: string, opts: CallOptions): Promise<void> {

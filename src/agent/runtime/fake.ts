@@ -341,6 +341,10 @@ export class FakeRuntime implements Runtime {
     return Promise.resolve(subscriber.queue);
   }
 
+  engineVersion(_opts?: CallOptions): Promise<string> {
+    return Promise.resolve('DockerVersion: fake');
+  }
+
   stats(runtimeId: string, _opts?: CallOptions): Promise<ContainerStats> {
     const c = this.containers.get(runtimeId);
     if (c === undefined) return Promise.reject(notFound(runtimeId));

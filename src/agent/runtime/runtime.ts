@@ -301,4 +301,7 @@ export interface Runtime {
 
   /** One sample of a running container's resource use. */
   stats(runtimeId: string, opts?: CallOptions): Promise<ContainerStats>;
+
+  /** The engine underneath, as the agent reports it in `versionInfo.dockerVersion`. */
+  engineVersion(opts?: CallOptions): Promise<string>;
 }

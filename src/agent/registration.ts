@@ -1,0 +1,75 @@
+import type { Attribute, RegisterContainerInstanceCommandInput } from '@aws-sdk/client-ecs';
+import type { AgentConfig } from './config.js';
+
+/** What the agent knows about its host (read once at start by the composition root). */
+export interface HostFacts {
+  readonly cpuCores: number;
+  readonly memoryMiB: number;
+  /** ECS's spelling: `x86_64` or `arm64`. */
+  readonly cpuArchitecture: string;
+  readonly engineVersion: string;
+}
+
+export const AGENT_VERSION = '0.1.0';
+
+/**
+ * The capabilities this agent advertises. Placement only puts a task on an instance that has every
+ * attribute the task definition `requiresAttributes`, so only what the agent really does is listed.
+ */
+function capabilities(config: AgentConfig): string[] {
+  const docker = Array.from(
+    { length: 41 - 17 + 1 },
+    (_, i) => `com.amazonaws.ecs.capability.docker-remote-api.1.${17 + i}`,
+  );
+  return [
+    ...docker,
+    ...['json-file', 'syslog', 'journald', 'none'].map(
+      (d) => `com.amazonaws.ecs.capability.logging-driver.${d}`,
+    ),
+    ...(config.disablePrivileged ? [] : ['com.amazonaws.ecs.capability.privileged-container']),
+    'ecs.capability.container-health-check',
+    'ecs.capability.container-ordering',
+  ];
+}
+
+/**
+ * RegisterContainerInstance as the ECS agent sends it: CPU = cores × 1024, memory less the
+ * reservation, the reserved ports, built-in attributes and capabilities, custom attributes.
+ * `hostId` identifies this host across restarts (kept in the agent's data dir).
+ */
+export function registrationRequest(
+  config: AgentConfig,
+  host: HostFacts,
+  hostId: string,
+  containerInstanceArn?: string,
+): RegisterContainerInstanceCommandInput {
+  const attributes: Attribute[] = [
+    { name: 'ecs.os-type', value: 'linux' },
+    { name: 'ecs.cpu-architecture', value: host.cpuArchitecture },
+    { name: 'ecs.instance-type', value: config.instanceType },
+    { name: 'ecs.availability-zone', value: config.availabilityZone },
+    ...capabilities(config).map((name) => ({ name })),
+    ...Object.entries(config.instanceAttributes).map(([name, value]) => ({ name, value })),
+  ];
+  return {
+    cluster: config.cluster,
+    instanceIdentityDocument: JSON.stringify({
+      instanceId: hostId,
+      availabilityZone: config.availabilityZone,
+      instanceType: config.instanceType,
+    }),
+    totalResources: [
+      { name: 'CPU', type: 'INTEGER', integerValue: host.cpuCores * 1024 },
+      {
+        name: 'MEMORY',
+        type: 'INTEGER',
+        integerValue: Math.max(0, host.memoryMiB - config.reservedMemoryMiB),
+      },
+      { name: 'PORTS', type: 'STRINGSET', stringSetValue: config.reservedPorts.map(String) },
+      { name: 'PORTS_UDP', type: 'STRINGSET', stringSetValue: config.reservedPortsUdp.map(String) },
+    ],
+    versionInfo: { agentVersion: AGENT_VERSION, agentHash: 'berth', dockerVersion: host.engineVersion },
+    attributes,
+    ...(containerInstanceArn ? { containerInstanceArn } : {}),
+  };
+}
