@@ -7,6 +7,7 @@ import { openDatabase, type DialectKind } from './dialect.js';
 import type { Database } from './schema.js';
 import { TagRepository } from './tags.js';
 import { TaskDefinitionRepository } from './task-definitions.js';
+import { TaskRepository } from './tasks.js';
 
 /** The repositories over one database (or one transaction on it). */
 export interface Repositories {
@@ -16,6 +17,7 @@ export interface Repositories {
   readonly accountSettings: AccountSettingRepository;
   readonly accessKeys: AccessKeyRepository;
   readonly containerInstances: ContainerInstanceRepository;
+  readonly tasks: TaskRepository;
 }
 
 export interface Store extends Repositories {
@@ -33,6 +35,7 @@ function repositories(db: Kysely<Database>, kind: DialectKind): Repositories {
     accountSettings: new AccountSettingRepository(db),
     accessKeys: new AccessKeyRepository(db),
     containerInstances: new ContainerInstanceRepository(db, kind),
+    tasks: new TaskRepository(db),
   };
 }
 
@@ -50,4 +53,5 @@ export async function openStore(location: string): Promise<Store> {
 export type { AccessKey } from './access-keys.js';
 export type { ListAttributesQuery, ListInstancesQuery, TargetAttribute } from './container-instances.js';
 export type { StoredSetting } from './account-settings.js';
+export type { ListTasksQuery, StatusCounts, TokenResult } from './tasks.js';
 export type { ListFamiliesQuery, ListRevisionsQuery, RevisionKey } from './task-definitions.js';

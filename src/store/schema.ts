@@ -11,6 +11,8 @@ export interface Database {
   access_keys: AccessKeyTable;
   container_instances: ContainerInstanceTable;
   container_instance_attributes: ContainerInstanceAttributeTable;
+  tasks: TaskTable;
+  run_task_tokens: RunTaskTokenTable;
 }
 
 export interface ClusterTable {
@@ -90,4 +92,35 @@ export interface ContainerInstanceAttributeTable {
   name: string;
   /** Null for an attribute without a value (a marker such as a capability). */
   value: string | null;
+}
+
+export interface TaskTable {
+  arn: string;
+  /** The cluster's name. */
+  cluster: string;
+  /** The 32-hex id (the ARN's last part): the list order and page key within a cluster. */
+  id: string;
+  container_instance_arn: string;
+  task_definition_arn: string;
+  family: string;
+  task_group: string;
+  started_by: string | null;
+  desired_status: string;
+  last_status: string;
+  launch_type: string;
+  client_token: string | null;
+  /** JSON: lifecycle state, containers, overrides, demand, cpu/memory, referenceId. */
+  doc: string;
+  created_at: number;
+  /** Optimistic concurrency, and ECS's `version` of the task. */
+  version: number;
+}
+
+/** RunTask/StartTask `clientToken`s: the call's answer (task ARNs, failures), per cluster. */
+export interface RunTaskTokenTable {
+  cluster: string;
+  client_token: string;
+  /** JSON: { taskArns: string[], failures: Failure[] }. */
+  result: string;
+  created_at: number;
 }

@@ -180,6 +180,28 @@ describe('ECS API model conformance', { skip: models.skip }, () => {
     return family;
   }
 
+  /**
+   * A family whose tasks any registered instance can take: webWithSidecar requires attributes
+   * (secrets, awslogs) the registration fixture does not report, so placement refuses it.
+   */
+  async function runnableFamily(): Promise<string> {
+    const family = uniqueName('conformance');
+    await ok('RegisterTaskDefinition', {
+      family,
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: 'busybox:latest',
+          cpu: 128,
+          memory: 256,
+          portMappings: [{ containerPort: 80 }],
+        },
+      ],
+      tags: [{ key: 'tier', value: 'web' }],
+    });
+    return family;
+  }
+
   const fargate = (family: string): Body => ({
     family,
     networkMode: 'awsvpc',
@@ -596,6 +618,178 @@ describe('ECS API model conformance', { skip: models.skip }, () => {
             targetType: 'container-instance',
             attributeValue: 'linux',
           }),
+          code: 'InvalidParameterException',
+        },
+      ],
+    },
+    RunTask: {
+      success: async () => {
+        const { name } = await clusterWithInstances();
+        const family = await runnableFamily();
+        return [
+          {
+            cluster: name,
+            taskDefinition: family,
+            count: 2,
+            launchType: 'EC2',
+            group: 'conformance',
+            startedBy: 'conformance',
+            referenceId: 'ref-1',
+            clientToken: uniqueName('token'),
+            propagateTags: 'TASK_DEFINITION',
+            enableECSManagedTags: false,
+            placementStrategy: [{ type: 'binpack', field: 'memory' }],
+            overrides: {
+              containerOverrides: [
+                { name: 'web', command: ['serve'], environment: [{ name: 'A', value: '1' }], memory: 600 },
+              ],
+            },
+            tags: [{ key: 'run', value: 'conformance' }],
+          },
+          // Bigger than any instance: answered with failures, not an error.
+          { cluster: name, taskDefinition: family, overrides: { memory: '100000' } },
+        ];
+      },
+      errors: [
+        {
+          why: 'a missing cluster',
+          input: { cluster: missingCluster, taskDefinition: 'x' },
+          code: 'ClusterNotFoundException',
+        },
+        {
+          why: 'a missing task definition',
+          input: async () => ({
+            cluster: (await clusterWithInstances()).name,
+            taskDefinition: 'no-such-family',
+          }),
+          code: 'ClientException',
+        },
+        {
+          why: 'count 11',
+          input: async () => ({ cluster: (await newCluster()).name, taskDefinition: 'x', count: 11 }),
+          code: 'InvalidParameterException',
+        },
+        {
+          why: 'an override naming no container',
+          input: async () => ({
+            cluster: (await clusterWithInstances()).name,
+            taskDefinition: await runnableFamily(),
+            overrides: { containerOverrides: [{ name: 'nobody' }] },
+          }),
+          code: 'InvalidParameterException',
+        },
+        {
+          why: 'the FARGATE launch type',
+          input: async () => ({
+            cluster: (await newCluster()).name,
+            taskDefinition: 'x',
+            launchType: 'FARGATE',
+          }),
+          code: 'InvalidParameterException',
+        },
+      ],
+    },
+    StartTask: {
+      success: async () => {
+        const { name, first, second } = await clusterWithInstances();
+        return [
+          {
+            cluster: name,
+            taskDefinition: await runnableFamily(),
+            containerInstances: [first, second, '0'.repeat(32)],
+            group: 'conformance',
+            startedBy: 'conformance',
+            propagateTags: 'TASK_DEFINITION',
+            tags: [{ key: 'start', value: 'conformance' }],
+          },
+        ];
+      },
+      errors: [
+        {
+          why: 'a missing cluster',
+          input: { cluster: missingCluster, taskDefinition: 'x', containerInstances: ['a'] },
+          code: 'ClusterNotFoundException',
+        },
+        {
+          why: 'no container instance',
+          input: async () => ({
+            cluster: (await newCluster()).name,
+            taskDefinition: 'x',
+            containerInstances: [],
+          }),
+          code: 'InvalidParameterException',
+        },
+      ],
+    },
+    StopTask: {
+      success: async () => {
+        const { name } = await clusterWithInstances();
+        const out = await ok('RunTask', { cluster: name, taskDefinition: await runnableFamily() });
+        const task = (out.tasks as { taskArn: string }[])[0]!.taskArn;
+        return [
+          { cluster: name, task, reason: 'conformance' },
+          { cluster: name, task: task.split('/').pop() },
+        ];
+      },
+      errors: [
+        {
+          why: 'a missing cluster',
+          input: { cluster: missingCluster, task: 'abc' },
+          code: 'ClusterNotFoundException',
+        },
+        {
+          why: 'an unknown task',
+          input: async () => ({ cluster: (await newCluster()).name, task: 'f'.repeat(32) }),
+          code: 'InvalidParameterException',
+        },
+      ],
+    },
+    DescribeTasks: {
+      success: async () => {
+        const { name } = await clusterWithInstances();
+        const out = await ok('RunTask', {
+          cluster: name,
+          taskDefinition: await runnableFamily(),
+          count: 2,
+          tags: [{ key: 'a', value: 'b' }],
+        });
+        const [a, b] = (out.tasks as { taskArn: string }[]).map((t) => t.taskArn);
+        await ok('StopTask', { cluster: name, task: b });
+        return [
+          { cluster: name, tasks: [a, b, '0'.repeat(32)], include: ['TAGS'] },
+          { cluster: name, tasks: [a!.split('/').pop()] },
+        ];
+      },
+      errors: [
+        {
+          why: 'a missing cluster',
+          input: { cluster: missingCluster, tasks: ['abc'] },
+          code: 'ClusterNotFoundException',
+        },
+        {
+          why: 'an ARN that is not a task',
+          input: async () => ({ cluster: (await newCluster()).name, tasks: [missingCluster] }),
+          code: 'InvalidParameterException',
+        },
+      ],
+    },
+    ListTasks: {
+      success: async () => {
+        const { name, first } = await clusterWithInstances();
+        const family = await runnableFamily();
+        await ok('RunTask', { cluster: name, taskDefinition: family, count: 2, startedBy: 'conformance' });
+        return [
+          { cluster: name, maxResults: 1 },
+          { cluster: name, family, desiredStatus: 'RUNNING', launchType: 'EC2' },
+          { cluster: name, containerInstance: first, startedBy: 'conformance' },
+          { cluster: name, serviceName: 'web', desiredStatus: 'STOPPED' },
+        ];
+      },
+      errors: [
+        { why: 'a missing cluster', input: { cluster: missingCluster }, code: 'ClusterNotFoundException' },
+        {
+          why: 'a forged nextToken',
+          input: async () => ({ cluster: (await newCluster()).name, nextToken: 'e30' }),
           code: 'InvalidParameterException',
         },
       ],

@@ -5,6 +5,8 @@ import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { ClusterRecord } from '../../src/core/ecs/cluster.js';
 import type { ContainerInstanceRecord } from '../../src/core/ecs/container-instance.js';
+import type { TaskRecord } from '../../src/core/ecs/task.js';
+import { newTaskState } from '../../src/core/ecs/task-lifecycle.js';
 import { buildTaskDefinition } from '../../src/core/ecs/task-definition/register.js';
 import { openDatabase } from '../../src/store/dialect.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -123,6 +125,32 @@ function instance(
   };
 }
 
+function task(clusterName: string, id: string, overrides: Partial<TaskRecord> = {}): TaskRecord {
+  const fullId = id.padStart(32, '0');
+  return {
+    arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:task/${clusterName}/${fullId}`,
+    id: fullId,
+    cluster: clusterName,
+    containerInstanceArn: instance(clusterName, 'a', 'i-a').arn,
+    taskDefinitionArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/web:1`,
+    family: 'web',
+    group: 'family:web',
+    launchType: 'EC2',
+    createdAt: T0,
+    version: 1,
+    state: newTaskState([{ name: 'app', essential: true, hasHealthCheck: false }], {
+      provision: false,
+      activate: false,
+    }),
+    containers: [{ name: 'app', arn: 'arn:container', image: 'busybox', cpu: 128, memory: 256 }],
+    overrides: { containerOverrides: [{ name: 'app', command: ['echo'] }] },
+    demand: { cpu: 128, memory: 256, tcpPorts: [8080], udpPorts: [], requiredAttributes: [] },
+    cpu: '128',
+    memory: '256',
+    ...overrides,
+  };
+}
+
 const byteOrder = (a: string, b: string): number =>
   Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
@@ -159,6 +187,8 @@ for (const dialect of await testDialects()) {
               'access_keys',
               'container_instances',
               'container_instance_attributes',
+              'tasks',
+              'run_task_tokens',
             ]) {
               assert.ok(
                 tables.includes(table),
@@ -1021,6 +1051,110 @@ for (const dialect of await testDialects()) {
           );
           assert.deepEqual((await store.containerInstances.attributesOf([a.arn])).get(a.arn), []);
           assert.equal(await store.containerInstances.registeredOnHost('i-b'), undefined);
+        }));
+    });
+
+    describe('tasks', () => {
+      it('inserts, reads back by ARN and id, and updates with a version check', () =>
+        withStore(async (store) => {
+          const a = task('web', 'a', { startedBy: 'me', clientToken: 't1', referenceId: 'r' });
+          await store.tasks.insert([a, task('other', 'a')]);
+          assert.deepEqual(await store.tasks.byArn(a.arn), a);
+          assert.deepEqual(await store.tasks.byIds('web', [a.id, 'missing']), [a]);
+          assert.deepEqual(await store.tasks.byArns([a.arn, 'arn:none']), [a]);
+          assert.deepEqual(await store.tasks.byIds('web', []), []);
+          await assert.rejects(
+            store.tasks.insert([{ ...task('web', 'a'), arn: 'arn:x' }]),
+            'unique (cluster, id)',
+          );
+          const stopped: TaskRecord = {
+            ...a,
+            state: { ...a.state, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stoppedAt: T0 + 5 },
+            version: 2,
+          };
+          assert.equal(await store.tasks.update(stopped), true);
+          assert.equal(await store.tasks.update({ ...a, version: 2 }), false, 'version 1 is gone');
+          assert.deepEqual(await store.tasks.byArn(a.arn), stopped);
+        }));
+
+      it('lists by cluster and filters in id order, paged, and counts tasks that are not STOPPED', () =>
+        withStore(async (store) => {
+          const other = instance('web', 'b', 'i-b').arn;
+          await store.tasks.insert([
+            task('web', 'c'),
+            task('web', 'a', { startedBy: 'svc', group: 'service:api' }),
+            task('web', 'b', { containerInstanceArn: other, family: 'batch' }),
+            task('web', 'd', {
+              state: { ...task('web', 'd').state, lastStatus: 'STOPPED', desiredStatus: 'STOPPED' },
+            }),
+            task('web', 'e', { state: { ...task('web', 'e').state, lastStatus: 'RUNNING' } }),
+            task('other', 'f'),
+          ]);
+          const ids = (rows: TaskRecord[]) => rows.map((r) => r.id.replace(/^0+/, ''));
+          const q = { cluster: 'web', desiredStatus: 'RUNNING' as const, limit: 100 };
+          assert.deepEqual(ids(await store.tasks.list(q)), ['a', 'b', 'c', 'e']);
+          assert.deepEqual(ids(await store.tasks.list({ ...q, limit: 2 })), ['a', 'b']);
+          assert.deepEqual(ids(await store.tasks.list({ ...q, afterId: task('web', 'b').id })), ['c', 'e']);
+          assert.deepEqual(ids(await store.tasks.list({ ...q, desiredStatus: 'STOPPED' })), ['d']);
+          assert.deepEqual(ids(await store.tasks.list({ ...q, family: 'batch' })), ['b']);
+          assert.deepEqual(ids(await store.tasks.list({ ...q, startedBy: 'svc' })), ['a']);
+          assert.deepEqual(ids(await store.tasks.list({ ...q, group: 'service:api' })), ['a']);
+          assert.deepEqual(ids(await store.tasks.list({ ...q, containerInstanceArn: other })), ['b']);
+          assert.deepEqual(ids(await store.tasks.list({ ...q, launchType: 'FARGATE' })), []);
+          assert.deepEqual(
+            await store.tasks.countByCluster(['web', 'other', 'none']),
+            new Map([
+              [
+                'web',
+                new Map([
+                  ['PENDING', 3],
+                  ['RUNNING', 1],
+                ]),
+              ],
+              ['other', new Map([['PENDING', 1]])],
+            ]),
+          );
+          const first = instance('web', 'a', 'i-a').arn;
+          assert.deepEqual(
+            await store.tasks.countByInstance([first, other]),
+            new Map([
+              [
+                first,
+                new Map([
+                  ['PENDING', 2],
+                  ['RUNNING', 1],
+                ]),
+              ],
+              [other, new Map([['PENDING', 1]])],
+            ]),
+          );
+          assert.deepEqual(ids(await store.tasks.activeOnInstances([other])), ['b']);
+          assert.deepEqual(await store.tasks.countByCluster([]), new Map());
+        }));
+
+      it('records a clientToken once per cluster, in the transaction that inserts the tasks', () =>
+        withStore(async (store) => {
+          const result = {
+            taskArns: [task('web', 'a').arn],
+            failures: [{ arn: 'x', reason: 'RESOURCE:CPU' }],
+          };
+          await store.transaction(async (repos) => {
+            await repos.tasks.insert([task('web', 'a')]);
+            await repos.tasks.recordToken('web', 'tok', result, T0);
+          });
+          assert.deepEqual(await store.tasks.tokenResult('web', 'tok'), result);
+          assert.equal(await store.tasks.tokenResult('other', 'tok'), undefined);
+          await assert.rejects(
+            store.transaction(async (repos) => {
+              await repos.tasks.insert([task('web', 'b')]);
+              await repos.tasks.recordToken('web', 'tok', result, T0);
+            }),
+          );
+          assert.equal(
+            await store.tasks.byArn(task('web', 'b').arn),
+            undefined,
+            'rolled back with the token',
+          );
         }));
     });
 

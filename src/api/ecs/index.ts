@@ -1,4 +1,14 @@
 import {
+  RunTaskRequest$,
+  StartTaskRequest$,
+  StopTaskRequest$,
+  DescribeTasksRequest$,
+  ListTasksRequest$,
+  type RunTaskRequest,
+  type StartTaskRequest,
+  type StopTaskRequest,
+  type DescribeTasksRequest,
+  type ListTasksRequest,
   RegisterContainerInstanceRequest$,
   DeregisterContainerInstanceRequest$,
   DescribeContainerInstancesRequest$,
@@ -78,6 +88,11 @@ export type EcsOperationName =
   | 'PutAttributes'
   | 'DeleteAttributes'
   | 'ListAttributes'
+  | 'RunTask'
+  | 'StartTask'
+  | 'StopTask'
+  | 'DescribeTasks'
+  | 'ListTasks'
   | 'RegisterTaskDefinition'
   | 'DescribeTaskDefinition'
   | 'ListTaskDefinitions'
@@ -98,7 +113,7 @@ function op<I>(input: unknown, run: (input: I, ctx: RequestContext) => Promise<o
 
 /** The ECS facade: each entry decodes nothing and decides nothing — it hands the input to control/. */
 export function ecsService(ecs: EcsControl): JsonService {
-  const { clusters, containerInstances, taskDefinitions, tags, accountSettings } = ecs;
+  const { clusters, containerInstances, taskDefinitions, tasks, tags, accountSettings } = ecs;
   const operations: Record<EcsOperationName, Operation> = {
     CreateCluster: op(CreateClusterRequest$, async (i: CreateClusterRequest) => ({
       cluster: await clusters.create(i),
@@ -152,6 +167,11 @@ export function ecsService(ecs: EcsControl): JsonService {
     ListAttributes: op(ListAttributesRequest$, (i: ListAttributesRequest) =>
       containerInstances.listAttributes(i),
     ),
+    RunTask: op(RunTaskRequest$, (i: RunTaskRequest) => tasks.run(i)),
+    StartTask: op(StartTaskRequest$, (i: StartTaskRequest) => tasks.start(i)),
+    StopTask: op(StopTaskRequest$, async (i: StopTaskRequest) => ({ task: await tasks.stop(i) })),
+    DescribeTasks: op(DescribeTasksRequest$, (i: DescribeTasksRequest) => tasks.describe(i)),
+    ListTasks: op(ListTasksRequest$, (i: ListTasksRequest) => tasks.list(i)),
     RegisterTaskDefinition: op(RegisterTaskDefinitionRequest$, (i: RegisterTaskDefinitionRequest, ctx) =>
       taskDefinitions.register(i, ctx.caller),
     ),

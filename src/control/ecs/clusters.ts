@@ -21,6 +21,7 @@ import {
 } from '../../core/ecs/cluster.js';
 import { checkName } from '../../core/ecs/names.js';
 import { validateTags } from '../../core/ecs/tags.js';
+import { taskCounts } from '../../core/ecs/task.js';
 import { Fault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
 import type { Repositories } from '../../store/index.js';
@@ -163,16 +164,16 @@ export class ClusterOperations {
             `Cluster '${current.name}' still has active services: delete them first.`,
           );
         }
+        if (usage.runningTasksCount + usage.pendingTasksCount > 0) {
+          throw new Fault(
+            'ClusterContainsTasksException',
+            `Cluster '${current.name}' still has ${usage.runningTasksCount + usage.pendingTasksCount} task(s) that are not STOPPED: stop them first.`,
+          );
+        }
         if (usage.registeredContainerInstancesCount > 0) {
           throw new Fault(
             'ClusterContainsContainerInstancesException',
             `Cluster '${current.name}' still has ${usage.registeredContainerInstancesCount} registered container instance(s): deregister them first.`,
-          );
-        }
-        if (usage.runningTasksCount + usage.pendingTasksCount > 0) {
-          throw new Fault(
-            'ClusterContainsTasksException',
-            `Cluster '${current.name}' still has tasks: stop them first.`,
           );
         }
       },
@@ -230,24 +231,30 @@ export class ClusterOperations {
 }
 
 /**
- * Counts of what clusters hold, by name. Container instances are counted from the store; tasks
- * and services are not stored yet (the task lifecycle and service issues), so those are zero.
+ * Counts of what clusters hold, by name: container instances, and tasks that are not STOPPED
+ * (pending until RUNNING, running from then until STOPPED). Services are not stored yet (the
+ * service issue), so that count is zero.
  */
 async function usagesOf(
-  repos: Pick<Repositories, 'containerInstances'>,
+  repos: Pick<Repositories, 'containerInstances' | 'tasks'>,
   names: readonly string[],
 ): Promise<Map<string, ClusterUsage>> {
   const instances = await repos.containerInstances.countRegistered(names);
+  const tasks = await repos.tasks.countByCluster(names);
   return new Map(
     names.map((name) => [
       name,
-      { ...EMPTY_USAGE, registeredContainerInstancesCount: instances.get(name) ?? 0 },
+      {
+        ...EMPTY_USAGE,
+        registeredContainerInstancesCount: instances.get(name) ?? 0,
+        ...taskCounts(tasks.get(name)),
+      },
     ]),
   );
 }
 
 async function usageOf(
-  repos: Pick<Repositories, 'containerInstances'>,
+  repos: Pick<Repositories, 'containerInstances' | 'tasks'>,
   record: ClusterRecord,
 ): Promise<ClusterUsage> {
   return (await usagesOf(repos, [record.name])).get(record.name) ?? EMPTY_USAGE;

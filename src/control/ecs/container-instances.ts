@@ -38,6 +38,7 @@ import {
   type InstanceAttribute,
 } from '../../core/ecs/container-instance.js';
 import { validateTags } from '../../core/ecs/tags.js';
+import { adjustRemaining, taskCounts } from '../../core/ecs/task.js';
 import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
 import type { ControlDeps } from '../context.js';
@@ -121,9 +122,12 @@ export class ContainerInstanceOperations {
               const next: ContainerInstanceRecord = {
                 ...existing,
                 registeredResources,
-                // What remains is what is registered minus what the instance's tasks hold; no task
-                // is stored yet (the task lifecycle brings them), so it is all of it.
-                remainingResources: initialRemaining(registeredResources),
+                // What remains is what is registered minus what the instance's tasks hold.
+                remainingResources: adjustRemaining(
+                  initialRemaining(registeredResources),
+                  (await repos.tasks.activeOnInstances([existing.arn])).map((t) => t.demand),
+                  1,
+                ),
                 versionInfo,
                 platformDevices,
                 version: existing.version + 1,
@@ -171,9 +175,10 @@ export class ContainerInstanceOperations {
     const ref = input.containerInstance ?? '';
     const found = await this.find(cluster.name, ref);
     if (!found || found.status === 'INACTIVE') throw instanceNotFound(ref, cluster.name);
+    const holding = input.force ? 0 : await this.activeTasks(found.arn);
     const record = await this.modify(found.arn, (current) => {
       if (current.status === 'INACTIVE') throw instanceNotFound(ref, cluster.name);
-      if (!input.force && this.runningTasks(current) > 0) {
+      if (holding > 0) {
         throw invalidParameter(
           `Container instance '${ref}' still runs tasks: stop them first, or deregister with force.`,
         );
@@ -193,10 +198,12 @@ export class ContainerInstanceOperations {
     const { found, failures } = await this.resolve(cluster.name, refs);
     const records = [...new Map(found.map((r) => [r.arn, r])).values()];
     const attributes = await this.deps.store.containerInstances.attributesOf(records.map((r) => r.arn));
+    const tasks = await this.deps.store.tasks.countByInstance(records.map((r) => r.arn));
     const containerInstances: ContainerInstance[] = [];
     for (const record of records) {
       containerInstances.push(
         containerInstanceView(record, attributes.get(record.arn) ?? [], {
+          ...taskCounts(tasks.get(record.arn)),
           ...(include.has('TAGS') ? { tags: await this.deps.store.tags.list(record.arn) } : {}),
           health: include.has('CONTAINER_INSTANCE_HEALTH'),
         }),
@@ -345,12 +352,10 @@ export class ContainerInstanceOperations {
 
   // -------------------------------------------------------------------------------------------
 
-  /**
-   * Tasks the instance runs. Tasks are not stored yet (the task lifecycle brings them), so an
-   * instance runs none and DeregisterContainerInstance never needs `force` today.
-   */
-  private runningTasks(_record: ContainerInstanceRecord): number {
-    return 0;
+  /** Tasks on the instance that are not STOPPED: deregistering it without `force` is refused. */
+  private async activeTasks(arn: string): Promise<number> {
+    const counts = taskCounts((await this.deps.store.tasks.countByInstance([arn])).get(arn));
+    return counts.pendingTasksCount + counts.runningTasksCount;
   }
 
   /** The instance of `cluster` a reference names (a short id or an ARN of this cluster). */

@@ -4,12 +4,14 @@ import { ClusterOperations } from './clusters.js';
 import { ContainerInstanceOperations } from './container-instances.js';
 import { TagOperations } from './tags.js';
 import { TaskDefinitionOperations } from './task-definitions.js';
+import { TaskOperations } from './tasks.js';
 
 /** The ECS control-plane operations, grouped by aggregate. */
 export interface EcsControl {
   readonly clusters: ClusterOperations;
   readonly containerInstances: ContainerInstanceOperations;
   readonly taskDefinitions: TaskDefinitionOperations;
+  readonly tasks: TaskOperations;
   readonly tags: TagOperations;
   readonly accountSettings: AccountSettingOperations;
 }
@@ -22,6 +24,7 @@ export function createEcsControl(deps: ControlDeps): EcsControl {
     clusters,
     containerInstances,
     taskDefinitions,
+    tasks: new TaskOperations(deps, clusters, taskDefinitions),
     tags: new TagOperations(deps, clusters, taskDefinitions, containerInstances),
     accountSettings: new AccountSettingOperations(deps),
   };

@@ -83,3 +83,31 @@ function checkScope(region: string, accountId: string, ref: string, scope: Scope
     );
   }
 }
+
+export function taskArn(scope: Scope, cluster: string, id: string): string {
+  return arn(scope, 'ecs', `task/${cluster}/${id}`);
+}
+
+export function containerArn(scope: Scope, cluster: string, taskId: string, containerId: string): string {
+  return arn(scope, 'ecs', `container/${cluster}/${taskId}/${containerId}`);
+}
+
+/** A task as a caller named it: its id, and the cluster its ARN names (if any). */
+export interface TaskRef {
+  readonly id: string;
+  readonly cluster?: string;
+}
+
+/** Resolves a task reference: a short id, or an ARN (new format, or the old one without the cluster). */
+export function parseTaskRef(ref: string, scope: Scope): TaskRef {
+  if (!ref.startsWith('arn:')) return { id: ref };
+  const parsed = parseArn(ref);
+  if (!parsed || parsed.service !== 'ecs' || !parsed.resource.startsWith('task/')) {
+    throw invalidParameter(`'${ref}' is not a task ARN.`);
+  }
+  checkScope(parsed.region, parsed.accountId, ref, scope);
+  const parts = parsed.resource.slice('task/'.length).split('/');
+  if (parts.length === 1 && parts[0]) return { id: parts[0] };
+  if (parts.length === 2 && parts[0] && parts[1]) return { cluster: parts[0], id: parts[1] };
+  throw invalidParameter(`'${ref}' is not a task ARN.`);
+}

@@ -372,7 +372,7 @@ export interface InstanceViewOptions {
   readonly tags?: readonly Tag[];
   /** DescribeContainerInstances' `include` has CONTAINER_INSTANCE_HEALTH. */
   readonly health?: boolean;
-  /** Task counts: tasks are not stored yet (the task-lifecycle work fills these in). */
+  /** Tasks on the instance that are not STOPPED, pending (before RUNNING) and running. */
   readonly runningTasksCount?: number;
   readonly pendingTasksCount?: number;
 }

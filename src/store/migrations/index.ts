@@ -141,6 +141,55 @@ const migrations = (kind: DialectKind): Record<string, Migration> => ({
         .execute();
     },
   },
+  '0005_tasks': {
+    // Tasks (RunTask/StartTask) and the clientTokens that make those calls idempotent. Tasks are
+    // listed per cluster in id order, filtered by instance, family, startedBy, group and status.
+    async up(db: Kysely<unknown>): Promise<void> {
+      const collated = (type: string) => sql.raw(kind === 'postgres' ? `${type} collate "C"` : type);
+      await db.schema
+        .createTable('tasks')
+        .addColumn('arn', 'varchar(1024)', (c) => c.primaryKey())
+        .addColumn('cluster', collated('varchar(255)'), (c) => c.notNull())
+        .addColumn('id', collated('varchar(64)'), (c) => c.notNull())
+        .addColumn('container_instance_arn', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('task_definition_arn', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('family', collated('varchar(255)'), (c) => c.notNull())
+        .addColumn('task_group', 'text', (c) => c.notNull())
+        .addColumn('started_by', 'text')
+        .addColumn('desired_status', 'varchar(32)', (c) => c.notNull())
+        .addColumn('last_status', 'varchar(32)', (c) => c.notNull())
+        .addColumn('launch_type', 'varchar(32)', (c) => c.notNull())
+        .addColumn('client_token', 'text')
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addUniqueConstraint('tasks_cluster_id', ['cluster', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('tasks_cluster_desired')
+        .on('tasks')
+        .columns(['cluster', 'desired_status', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('tasks_instance_status')
+        .on('tasks')
+        .columns(['container_instance_arn', 'last_status'])
+        .execute();
+      await db.schema
+        .createIndex('tasks_cluster_family')
+        .on('tasks')
+        .columns(['cluster', 'family'])
+        .execute();
+      await db.schema
+        .createTable('run_task_tokens')
+        .addColumn('cluster', 'varchar(255)', (c) => c.notNull())
+        .addColumn('client_token', 'varchar(64)', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('run_task_tokens_pk', ['cluster', 'client_token'])
+        .execute();
+    },
+  },
 });
 
 /** The migrations for one dialect (the same names on both, so either can be inspected alike). */

@@ -1,0 +1,518 @@
+import type {
+  DescribeTasksRequest,
+  DescribeTasksResponse,
+  Failure,
+  ListTasksRequest,
+  ListTasksResponse,
+  RunTaskRequest,
+  RunTaskResponse,
+  StartTaskRequest,
+  StartTaskResponse,
+  StopTaskRequest,
+  Task,
+  TaskDefinition,
+  TaskOverride,
+} from '@aws-sdk/client-ecs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.js';
+import { validateTags, type ResourceTag } from '../../core/ecs/tags.js';
+import {
+  MAX_TASKS_PER_CALL,
+  adjustRemaining,
+  checkOverrides,
+  instanceSnapshot,
+  newTaskDoc,
+  taskDemand,
+  taskView,
+  type TaskRecord,
+} from '../../core/ecs/task.js';
+import { nextTaskState } from '../../core/ecs/task-lifecycle.js';
+import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
+import { decodeToken, page, pageSize } from '../../core/pagination.js';
+import { place } from '../../core/placement/place.js';
+import { checkStrategies } from '../../core/placement/strategies.js';
+import type { InstanceSnapshot, PlacementStrategy, TaskDemand } from '../../core/placement/types.js';
+import type { Repositories, TokenResult } from '../../store/index.js';
+import type { ControlDeps } from '../context.js';
+import { LOST, MAX_ATTEMPTS, retryOnConflict } from '../optimistic.js';
+import { notFound, type ClusterOperations } from './clusters.js';
+import type { TaskDefinitionOperations } from './task-definitions.js';
+import {
+  clusterArn,
+  containerArn,
+  containerInstanceArn,
+  parseContainerInstanceRef,
+  parseTaskRef,
+  taskArn,
+} from './refs.js';
+
+const MAX_DESCRIBE = 100;
+const MAX_CLIENT_TOKEN = 64;
+const MAX_STARTED_BY = 128;
+const MAX_GROUP = 255;
+const MAX_REFERENCE_ID = 64;
+/** Enough for any cluster Berth is meant for; placement reads every registered instance. */
+const MAX_INSTANCES = 100_000;
+
+/** A versioned write that lost its race: the whole attempt is retried. */
+class LostRace extends Error {}
+
+/** What a RunTask/StartTask call decided, before the tasks are written. */
+interface Decision {
+  /** Per placed task, the instance ARN it goes to. */
+  readonly placements: readonly string[];
+  readonly failures: readonly Failure[];
+}
+
+/** Everything about the tasks of one call that does not depend on where they land. */
+interface Launch {
+  readonly cluster: string;
+  readonly definition: TaskDefinition;
+  readonly overrides: TaskOverride;
+  readonly demand: TaskDemand;
+  readonly group: string;
+  readonly startedBy?: string;
+  readonly referenceId?: string;
+  readonly clientToken?: string;
+  readonly tags: readonly ResourceTag[];
+}
+
+/**
+ * Tasks: RunTask and StartTask (placement and the commit of its plan), DescribeTasks, ListTasks
+ * and StopTask. The agent that runs containers is separate work: nothing here talks to a host, and
+ * tasks stay PENDING until an agent reports on them.
+ */
+export class TaskOperations {
+  constructor(
+    private readonly deps: ControlDeps,
+    private readonly clusters: ClusterOperations,
+    private readonly taskDefinitions: TaskDefinitionOperations,
+  ) {}
+
+  async run(input: RunTaskRequest): Promise<RunTaskResponse> {
+    const cluster = await this.clusters.require(input.cluster);
+    const count = input.count ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_TASKS_PER_CALL) {
+      throw invalidParameter(`count must be between 1 and ${MAX_TASKS_PER_CALL}, not ${count}.`);
+    }
+    checkLaunchType(input.launchType);
+    if ((input.capacityProviderStrategy ?? []).length > 0) {
+      throw invalidParameter(
+        'Berth has no capacity providers for registered instances yet: leave capacityProviderStrategy out (launch type EC2).',
+      );
+    }
+    if ((input.placementConstraints ?? []).length > 0) {
+      throw invalidParameter(
+        'Placement constraints arrive with the placement issue: leave them out for now.',
+      );
+    }
+    const strategies = (input.placementStrategy ?? []).map(
+      (s) => ({ type: s.type, ...(s.field !== undefined ? { field: s.field } : {}) }) as PlacementStrategy,
+    );
+    checkStrategies(strategies);
+    const launch = await this.prepare(cluster.name, input);
+    const cached = await this.cached(launch);
+    if (cached) return cached;
+    const seed = randomBytes(8).toString('hex');
+    return this.commit(launch, (snapshot) => {
+      if (snapshot.length === 0) throw invalidParameter('No Container Instances were found in your cluster.');
+      const plan = place(snapshot, launch.demand, count, strategies, seed);
+      const failures: Failure[] = [];
+      if (plan.failure) {
+        for (const r of plan.failure.rejections) {
+          failures.push({ arn: r.instanceId, reason: r.reason, detail: plan.failure.detail });
+        }
+      }
+      return { placements: plan.placements, failures };
+    });
+  }
+
+  /** StartTask: one task on each named instance (which must be able to take it). */
+  async start(input: StartTaskRequest): Promise<StartTaskResponse> {
+    const cluster = await this.clusters.require(input.cluster);
+    const refs = input.containerInstances ?? [];
+    if (refs.length === 0 || refs.length > MAX_TASKS_PER_CALL) {
+      throw invalidParameter(`containerInstances must name 1 to ${MAX_TASKS_PER_CALL} container instances.`);
+    }
+    const targets = refs.map((ref) => {
+      const parsed = parseContainerInstanceRef(ref, this.deps.scope);
+      return {
+        ref,
+        arn:
+          parsed.cluster === undefined || parsed.cluster === cluster.name
+            ? containerInstanceArn(this.deps.scope, cluster.name, parsed.id)
+            : undefined,
+      };
+    });
+    const launch = await this.prepare(cluster.name, input);
+    const cached = await this.cached(launch);
+    if (cached) return cached;
+    const seed = randomBytes(8).toString('hex');
+    return this.commit(launch, (snapshot) => {
+      const byArn = new Map(snapshot.map((s) => [s.id, s]));
+      const placements: string[] = [];
+      const failures: Failure[] = [];
+      for (const target of targets) {
+        const instance = target.arn === undefined ? undefined : byArn.get(target.arn);
+        if (!instance) {
+          failures.push({ arn: target.ref, reason: 'MISSING' });
+          continue;
+        }
+        const plan = place([instance], launch.demand, 1, [], seed);
+        const taken = plan.instances[0];
+        if (plan.failure || !taken) {
+          failures.push({
+            arn: instance.id,
+            reason: plan.failure?.reason ?? 'MISSING',
+            ...(plan.failure ? { detail: plan.failure.detail } : {}),
+          });
+          continue;
+        }
+        byArn.set(instance.id, taken); // naming an instance twice takes from it twice
+        placements.push(instance.id);
+      }
+      return { placements, failures };
+    });
+  }
+
+  async describe(input: DescribeTasksRequest): Promise<DescribeTasksResponse> {
+    const cluster = await this.clusters.require(input.cluster);
+    const refs = input.tasks ?? [];
+    if (refs.length === 0) throw invalidParameter('tasks must name at least one task.');
+    if (refs.length > MAX_DESCRIBE)
+      throw invalidParameter(`At most ${MAX_DESCRIBE} tasks can be described at once.`);
+    const { found, failures } = await this.resolve(cluster.name, refs);
+    const withTags = input.include?.includes('TAGS') ?? false;
+    const tasks: Task[] = [];
+    for (const record of new Map(found.map((r) => [r.arn, r])).values()) {
+      tasks.push(await this.view(record, withTags));
+    }
+    return { tasks, failures };
+  }
+
+  async list(input: ListTasksRequest): Promise<ListTasksResponse> {
+    const cluster = await this.clusters.require(input.cluster);
+    const limit = pageSize(input.maxResults);
+    const token = decodeToken(input.nextToken);
+    const [afterId] = token ?? [];
+    if (token !== undefined && (token.length !== 1 || typeof afterId !== 'string')) {
+      throw invalidParameter('Invalid nextToken: it must be a token returned by a previous call.');
+    }
+    // ECS: filtering on a desired status of PENDING returns nothing (no task is desired PENDING).
+    if (input.desiredStatus === 'PENDING') return { taskArns: [] };
+    if (input.family !== undefined && input.serviceName !== undefined) {
+      throw invalidParameter('family and serviceName cannot be used together.');
+    }
+    let instanceArn: string | undefined;
+    if (input.containerInstance !== undefined) {
+      const parsed = parseContainerInstanceRef(input.containerInstance, this.deps.scope);
+      instanceArn = containerInstanceArn(this.deps.scope, parsed.cluster ?? cluster.name, parsed.id);
+    }
+    const rows = await this.deps.store.tasks.list({
+      cluster: cluster.name,
+      desiredStatus: input.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+      ...(instanceArn !== undefined ? { containerInstanceArn: instanceArn } : {}),
+      ...(input.family !== undefined ? { family: input.family } : {}),
+      ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
+      ...(input.serviceName !== undefined ? { group: `service:${input.serviceName}` } : {}),
+      ...(input.launchType !== undefined ? { launchType: input.launchType } : {}),
+      ...(typeof afterId === 'string' ? { afterId } : {}),
+      limit: limit + 1,
+    });
+    const { items, nextToken } = page(rows, limit, (r) => [r.id]);
+    return { taskArns: items.map((r) => r.arn), ...(nextToken ? { nextToken } : {}) };
+  }
+
+  /**
+   * StopTask: the task's desired status becomes STOPPED (stopCode UserInitiated). A task whose
+   * containers never started — every task, until an agent runs them — goes straight to STOPPED
+   * and gives its instance's resources back in the same transaction; a task with running
+   * containers stays STOPPING until its agent reports them stopped.
+   */
+  async stop(input: StopTaskRequest): Promise<Task> {
+    const cluster = await this.clusters.require(input.cluster);
+    const ref = input.task ?? '';
+    if (input.reason !== undefined && input.reason.length > 255) {
+      throw invalidParameter('reason can be at most 255 characters.');
+    }
+    const [found] = (await this.resolve(cluster.name, [ref])).found;
+    if (!found) throw invalidParameter(`The referenced task was not found: '${ref}'.`);
+    const stopped = await this.changeTask(found.arn, (current) =>
+      nextTaskState(
+        current.state,
+        {
+          kind: 'stopRequested',
+          code: 'UserInitiated',
+          ...(input.reason !== undefined && input.reason !== '' ? { reason: input.reason } : {}),
+        },
+        this.deps.now(),
+      ),
+    );
+    return this.view(stopped, false);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Checks what RunTask and StartTask share and resolves the task definition. */
+  private async prepare(
+    cluster: string,
+    input: (RunTaskRequest | StartTaskRequest) & { clientToken?: string | undefined },
+  ): Promise<Launch> {
+    if (
+      input.clientToken !== undefined &&
+      (input.clientToken === '' || input.clientToken.length > MAX_CLIENT_TOKEN)
+    ) {
+      throw invalidParameter(`clientToken must be 1 to ${MAX_CLIENT_TOKEN} characters.`);
+    }
+    if (input.startedBy !== undefined && input.startedBy.length > MAX_STARTED_BY) {
+      throw invalidParameter(`startedBy can be at most ${MAX_STARTED_BY} characters.`);
+    }
+    if (input.group !== undefined && (input.group === '' || input.group.length > MAX_GROUP)) {
+      throw invalidParameter(`group must be 1 to ${MAX_GROUP} characters.`);
+    }
+    if (input.referenceId !== undefined && input.referenceId.length > MAX_REFERENCE_ID) {
+      throw invalidParameter(`referenceId can be at most ${MAX_REFERENCE_ID} characters.`);
+    }
+    const ref = input.taskDefinition ?? '';
+    const definition = await this.taskDefinitions.require(ref);
+    if (definition.status !== 'ACTIVE') {
+      throw clientFault(`TaskDefinition is inactive: '${definition.taskDefinitionArn ?? ref}'.`);
+    }
+    if (definition.networkMode === 'awsvpc') {
+      throw invalidParameter(
+        `Task definition '${definition.taskDefinitionArn ?? ref}' uses networkMode awsvpc: awsvpc arrives with its own issue. Use bridge, host or none.`,
+      );
+    }
+    if (input.networkConfiguration !== undefined) {
+      throw invalidParameter(
+        `Network Configuration is not valid for the given networkMode '${definition.networkMode ?? 'bridge'}' of this task definition.`,
+      );
+    }
+    const overrides: TaskOverride = input.overrides ?? {};
+    checkOverrides(definition, overrides);
+    const tags = validateTags(input.tags);
+    let allTags: readonly ResourceTag[] = tags;
+    if (input.propagateTags === 'TASK_DEFINITION') {
+      const fromDefinition = await this.deps.store.tags.list(definition.taskDefinitionArn ?? '');
+      const own = new Set(tags.map((t) => t.key));
+      allTags = [...fromDefinition.filter((t) => !own.has(t.key)), ...tags];
+      if (allTags.length > 50) throw invalidParameter('A task can have at most 50 tags.');
+    } else if (input.propagateTags === 'SERVICE') {
+      throw invalidParameter(
+        'propagateTags SERVICE is for tasks a service starts: this task has no service.',
+      );
+    }
+    const family = definition.family ?? '';
+    return {
+      cluster,
+      definition,
+      overrides,
+      demand: taskDemand(definition, overrides),
+      group: input.group ?? `family:${family}`,
+      ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
+      ...(input.referenceId !== undefined ? { referenceId: input.referenceId } : {}),
+      ...(input.clientToken !== undefined ? { clientToken: input.clientToken } : {}),
+      tags: allTags,
+    };
+  }
+
+  /** The answer a call with this clientToken already got, if any. */
+  private async cached(launch: Launch): Promise<RunTaskResponse | undefined> {
+    if (launch.clientToken === undefined) return undefined;
+    const result = await this.deps.store.tasks.tokenResult(launch.cluster, launch.clientToken);
+    return result && this.answer(result);
+  }
+
+  private async answer(result: TokenResult): Promise<RunTaskResponse> {
+    const records = new Map((await this.deps.store.tasks.byArns(result.taskArns)).map((r) => [r.arn, r]));
+    const tasks: Task[] = [];
+    for (const arn of result.taskArns) {
+      const record = records.get(arn);
+      if (record) tasks.push(await this.view(record, false));
+    }
+    return { tasks, failures: [...result.failures] };
+  }
+
+  /**
+   * Places and writes, in one transaction: the cluster row is held (DeleteCluster sees the tasks
+   * or this sees the cluster gone), the ACTIVE/DRAINING instances are read, `decide` plans, each
+   * chosen instance's remaining resources are reduced with its version check, and the tasks are
+   * inserted. A lost version check rolls everything back and the whole placement is retried on a
+   * fresh snapshot, so an instance is never over-committed.
+   */
+  private async commit(
+    launch: Launch,
+    decide: (snapshot: InstanceSnapshot[]) => Decision,
+  ): Promise<RunTaskResponse> {
+    const { store, scope } = this.deps;
+    const result = await retryOnConflict(
+      async (attempt) => {
+        try {
+          return await store.transaction(async (repos) => {
+            if (!(await repos.clusters.holdActive(launch.cluster))) throw notFound(launch.cluster);
+            if (launch.clientToken !== undefined) {
+              const earlier = await repos.tasks.tokenResult(launch.cluster, launch.clientToken);
+              if (earlier) return earlier;
+            }
+            const instances = await repos.containerInstances.list({
+              cluster: launch.cluster,
+              limit: MAX_INSTANCES,
+            });
+            const attributes = await repos.containerInstances.attributesOf(instances.map((i) => i.arn));
+            // Spread counts only this call's tasks for now; the placement issue adds the group's
+            // tasks already on each instance (`groupTasks`).
+            const snapshot = instances.map((i) => instanceSnapshot(i, attributes.get(i.arn) ?? []));
+            const decision = decide(snapshot);
+            const perInstance = new Map<string, number>();
+            for (const arn of decision.placements) perInstance.set(arn, (perInstance.get(arn) ?? 0) + 1);
+            const byArn = new Map(instances.map((i) => [i.arn, i]));
+            for (const [arn, n] of perInstance) {
+              const current = byArn.get(arn) as ContainerInstanceRecord;
+              const next: ContainerInstanceRecord = {
+                ...current,
+                remainingResources: adjustRemaining(
+                  current.remainingResources,
+                  Array.from({ length: n }, () => launch.demand),
+                  1,
+                ),
+                version: current.version + 1,
+              };
+              if (!(await repos.containerInstances.update(next))) throw new LostRace();
+            }
+            const now = this.deps.now();
+            const records = decision.placements.map((instanceArn): TaskRecord => {
+              const id = randomBytes(16).toString('hex');
+              const zone = (attributes.get(instanceArn) ?? []).find(
+                (a) => a.name === 'ecs.availability-zone',
+              );
+              return {
+                arn: taskArn(scope, launch.cluster, id),
+                id,
+                cluster: launch.cluster,
+                containerInstanceArn: instanceArn,
+                taskDefinitionArn: launch.definition.taskDefinitionArn ?? '',
+                family: launch.definition.family ?? '',
+                group: launch.group,
+                ...(launch.startedBy !== undefined ? { startedBy: launch.startedBy } : {}),
+                launchType: 'EC2',
+                ...(launch.clientToken !== undefined ? { clientToken: launch.clientToken } : {}),
+                createdAt: now,
+                version: 1,
+                ...newTaskDoc(
+                  launch.definition,
+                  launch.overrides,
+                  () => containerArn(scope, launch.cluster, id, randomUUID()),
+                  {
+                    ...(launch.referenceId !== undefined ? { referenceId: launch.referenceId } : {}),
+                    ...(zone?.value !== undefined ? { availabilityZone: zone.value } : {}),
+                  },
+                ),
+              };
+            });
+            await repos.tasks.insert(records);
+            if (launch.tags.length > 0) for (const r of records) await repos.tags.replace(r.arn, launch.tags);
+            const result: TokenResult = { taskArns: records.map((r) => r.arn), failures: decision.failures };
+            if (launch.clientToken !== undefined) {
+              await repos.tasks.recordToken(launch.cluster, launch.clientToken, result, now);
+            }
+            return result;
+          });
+        } catch (error) {
+          // A lost version check, or a concurrent call with the same clientToken recorded it first
+          // (the next attempt answers what that call placed).
+          if (error instanceof Fault) throw error;
+          if (!(error instanceof LostRace) && attempt === MAX_ATTEMPTS - 1) throw error;
+          return LOST;
+        }
+      },
+      () => new Fault('ServerException', `Cluster '${launch.cluster}' is busy placing other tasks; retry.`),
+    );
+    return this.answer(result);
+  }
+
+  /**
+   * Changes a task's lifecycle state with its version check; when the change stops the task, its
+   * instance's resources are given back in the same transaction (also version-checked). Retried
+   * as a whole when either write loses.
+   */
+  private async changeTask(
+    arn: string,
+    change: (current: TaskRecord) => TaskRecord['state'],
+  ): Promise<TaskRecord> {
+    return retryOnConflict(
+      async () => {
+        try {
+          return await this.deps.store.transaction(async (repos) => {
+            const current = await repos.tasks.byArn(arn);
+            if (!current) throw invalidParameter(`The referenced task was not found: '${arn}'.`);
+            const state = change(current);
+            if (state === current.state) return current;
+            const next: TaskRecord = { ...current, state, version: current.version + 1 };
+            if (!(await repos.tasks.update(next))) throw new LostRace();
+            if (current.state.lastStatus !== 'STOPPED' && state.lastStatus === 'STOPPED') {
+              await release(repos, current);
+            }
+            return next;
+          });
+        } catch (error) {
+          if (error instanceof LostRace) return LOST;
+          throw error;
+        }
+      },
+      () => new Fault('ServerException', `Task '${arn}' is being changed by another request; retry.`),
+    );
+  }
+
+  /** Resolves references; the ones naming no task of the cluster are MISSING failures. */
+  private async resolve(
+    cluster: string,
+    refs: readonly string[],
+  ): Promise<{ found: TaskRecord[]; failures: Failure[] }> {
+    const parsed = refs.map((ref) => ({ ref, ...parseTaskRef(ref, this.deps.scope) }));
+    const inCluster = parsed.filter((p) => p.cluster === undefined || p.cluster === cluster);
+    const byId = new Map(
+      (
+        await this.deps.store.tasks.byIds(
+          cluster,
+          inCluster.map((p) => p.id),
+        )
+      ).map((r) => [r.id, r]),
+    );
+    const found: TaskRecord[] = [];
+    const failures: Failure[] = [];
+    for (const p of parsed) {
+      const record = p.cluster === undefined || p.cluster === cluster ? byId.get(p.id) : undefined;
+      if (record) found.push(record);
+      else
+        failures.push({
+          arn: p.ref.startsWith('arn:') ? p.ref : taskArn(this.deps.scope, cluster, p.ref),
+          reason: 'MISSING',
+        });
+    }
+    return { found, failures };
+  }
+
+  private async view(record: TaskRecord, withTags: boolean): Promise<Task> {
+    const tags = withTags ? await this.deps.store.tags.list(record.arn) : undefined;
+    return taskView(record, clusterArn(this.deps.scope, record.cluster), tags);
+  }
+}
+
+/** Gives a stopped task's resources back to its instance (version-checked; a loss retries the caller). */
+async function release(repos: Repositories, task: TaskRecord): Promise<void> {
+  const instance = await repos.containerInstances.byArn(task.containerInstanceArn);
+  if (!instance) return;
+  const next: ContainerInstanceRecord = {
+    ...instance,
+    remainingResources: adjustRemaining(instance.remainingResources, [task.demand], -1),
+    version: instance.version + 1,
+  };
+  if (!(await repos.containerInstances.update(next))) throw new LostRace();
+}
+
+function checkLaunchType(launchType: string | undefined): void {
+  if (launchType === undefined || launchType === 'EC2') return;
+  throw invalidParameter(
+    `Launch type ${launchType} is not available: Berth runs tasks on registered container instances, launch type EC2 (the only one it has).`,
+  );
+}
