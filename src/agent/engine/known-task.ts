@@ -1,0 +1,174 @@
+import { dependencyReadiness } from '../../core/ecs/task-lifecycle-depends-on.js';
+import {
+  newTaskState,
+  type HealthStatus,
+  type StopCode,
+  type TaskEvent,
+  type TaskState,
+  type TaskStatus,
+} from '../../core/ecs/task-lifecycle.js';
+import type { NetworkBinding } from '../runtime/runtime.js';
+import { isEssential, type TaskSpec } from './task-spec.js';
+
+/**
+ * What a task's actor knows and decides, without effects: the known state of a task and its
+ * containers, the views reported to the control plane, and `nextActions(spec, known)` — the pure
+ * decision the runner (task-runner.ts) executes over the Runtime.
+ */
+
+/** ECS's container `reason` for an OOM kill. */
+export const OOM_REASON = 'OutOfMemoryError: Container killed due to memory usage';
+
+export type RuntimeStatus = 'none' | 'created' | 'running' | 'exited';
+
+export interface KnownContainer {
+  readonly pull: 'none' | 'pulling' | 'done' | 'failed';
+  readonly imageDigest?: string;
+  readonly runtimeId?: string;
+  readonly runtime: RuntimeStatus;
+  /** The effect in flight for this container; none is started while one is. */
+  readonly busy?: 'launching' | 'stopping';
+  readonly oomKilled: boolean;
+  readonly networkBindings: readonly NetworkBinding[];
+  readonly finishedAt?: number;
+}
+
+export interface KnownTask {
+  readonly lifecycle: TaskState;
+  readonly containers: Readonly<Record<string, KnownContainer>>;
+}
+
+export type Action =
+  | { readonly kind: 'pull'; readonly container: string }
+  /** Create (unless created) and start. */
+  | { readonly kind: 'launch'; readonly container: string }
+  /** SIGTERM, SIGKILL after the container's stop timeout. */
+  | { readonly kind: 'stop'; readonly container: string }
+  /** A decision the lifecycle must record (a dependency that can never be met). */
+  | { readonly kind: 'record'; readonly event: TaskEvent };
+
+/** The change reports: the future SubmitTaskStateChange / SubmitContainerStateChange. */
+export interface TaskView {
+  readonly kind: 'task';
+  readonly cluster: string;
+  readonly taskArn: string;
+  readonly lastStatus: TaskStatus;
+  readonly desiredStatus: 'RUNNING' | 'STOPPED';
+  readonly healthStatus: HealthStatus;
+  readonly stopCode?: StopCode;
+  readonly stoppedReason?: string;
+  readonly pullStartedAt?: Date;
+  readonly pullStoppedAt?: Date;
+  readonly startedAt?: Date;
+  readonly stoppingAt?: Date;
+  readonly executionStoppedAt?: Date;
+  readonly stoppedAt?: Date;
+}
+
+export interface ContainerView {
+  readonly kind: 'container';
+  readonly cluster: string;
+  readonly taskArn: string;
+  readonly containerName: string;
+  readonly lastStatus: 'PENDING' | 'RUNNING' | 'STOPPED';
+  readonly image: string;
+  readonly imageDigest?: string;
+  readonly runtimeId?: string;
+  readonly exitCode?: number;
+  readonly reason?: string;
+  readonly healthStatus: HealthStatus;
+  readonly networkBindings: readonly NetworkBinding[];
+  readonly startedAt?: Date;
+  readonly finishedAt?: Date;
+}
+
+export type StateChange = TaskView | ContainerView;
+
+export interface TaskSnapshot {
+  readonly taskArn: string;
+  readonly version: number;
+  readonly desiredStatus: 'RUNNING' | 'STOPPED';
+  readonly task: TaskView;
+  readonly containers: readonly ContainerView[];
+  /** The actor's loop ended on an error it could not handle (e.g. the runtime's event stream failed). */
+  readonly failure?: string;
+}
+
+export function initialKnown(spec: TaskSpec): KnownTask {
+  const lifecycle = newTaskState(
+    spec.containers.map((c) => ({
+      name: c.name,
+      essential: isEssential(c),
+      hasHealthCheck: c.healthCheck !== undefined,
+    })),
+    { provision: false, activate: false },
+  );
+  const containers: Record<string, KnownContainer> = {};
+  for (const c of spec.containers)
+    containers[c.name] = { pull: 'none', runtime: 'none', oomKilled: false, networkBindings: [] };
+  return { lifecycle, containers };
+}
+
+/**
+ * What to do next, from the desired spec and the known state. Pure. While the task should run:
+ * pull every image, launch the containers whose `dependsOn` is met once their image is present,
+ * and record the containers whose dependencies can never be met (an essential one fails the task).
+ * Once the task is stopping: stop every running container whose dependents have all stopped
+ * (reverse dependency order).
+ */
+export function nextActions(spec: TaskSpec, known: KnownTask): Action[] {
+  const life = known.lifecycle;
+  const actions: Action[] = [];
+  const of = (name: string): KnownContainer | undefined => known.containers[name];
+  if (life.desiredStatus === 'RUNNING') {
+    for (const c of life.containers) {
+      if (c.lastStatus === 'PENDING' && of(c.name)?.pull === 'none')
+        actions.push({ kind: 'pull', container: c.name });
+    }
+    const readiness = dependencyReadiness(
+      spec.containers.map((c) => ({ name: c.name, dependsOn: c.dependsOn ?? [] })),
+      life.containers,
+    );
+    for (const { name, reason } of readiness.never) {
+      const container = spec.containers.find((c) => c.name === name);
+      const why = `DependencyConditionNeverSatisfied: ${reason}`;
+      actions.push({
+        kind: 'record',
+        event:
+          container === undefined || isEssential(container)
+            ? { kind: 'failedToStart', container: name, reason: why }
+            : { kind: 'containerExited', container: name, reason: why },
+      });
+    }
+    for (const name of readiness.startable) {
+      const k = of(name);
+      if (k?.pull === 'done' && k.busy === undefined && k.runtime !== 'running' && k.runtime !== 'exited')
+        actions.push({ kind: 'launch', container: name });
+    }
+    return actions;
+  }
+  const active = (name: string): boolean => {
+    const k = of(name);
+    return k !== undefined && (k.runtime === 'running' || k.busy === 'launching');
+  };
+  for (const c of spec.containers) {
+    const k = of(c.name);
+    if (k?.runtime !== 'running' || k.busy !== undefined) continue;
+    const dependents = spec.containers.filter((d) =>
+      (d.dependsOn ?? []).some((dep) => dep.containerName === c.name),
+    );
+    if (dependents.some((d) => active(d.name))) continue;
+    actions.push({ kind: 'stop', container: c.name });
+  }
+  return actions;
+}
+
+/** The task is over for the runtime: STOPPED, nothing running and nothing in flight. */
+export function isSettled(known: KnownTask): boolean {
+  return (
+    known.lifecycle.lastStatus === 'STOPPED' &&
+    Object.values(known.containers).every(
+      (k) => k.busy === undefined && k.runtime !== 'running' && k.pull !== 'pulling',
+    )
+  );
+}
