@@ -67,7 +67,7 @@ export function createGateway(deps: GatewayDeps): (req: IncomingMessage, res: Se
     try {
       const body = await readBody(req);
       const caller = await authenticate(req, body, route);
-      if (route.protocol === 'json') await runJson(route, body, caller, res, requestId);
+      if (route.protocol === 'json') await runJson(route, req, body, caller, res, requestId);
       else await runQuery(route, req, body, caller, res, requestId);
     } catch (error) {
       fail(res, route, requestId, error);
@@ -114,6 +114,7 @@ export function createGateway(deps: GatewayDeps): (req: IncomingMessage, res: Se
 
   async function runJson(
     route: Extract<Route, { protocol: 'json' }>,
+    req: IncomingMessage,
     body: Buffer,
     caller: Caller,
     res: ServerResponse,
@@ -123,7 +124,7 @@ export function createGateway(deps: GatewayDeps): (req: IncomingMessage, res: Se
     if (!route.service || !operation) {
       throw new Fault('UnknownOperationException', `Unknown operation '${route.operation}'.`);
     }
-    const ctx: RequestContext = { requestId, caller, region: deps.region };
+    const ctx: RequestContext = { requestId, caller, region: deps.region, endpoint: endpointOf(req) };
     await deps.authorizer.authorize({
       caller,
       action: `${route.service.signingName}:${route.operation}`,
@@ -152,7 +153,12 @@ export function createGateway(deps: GatewayDeps): (req: IncomingMessage, res: Se
     if (!operation)
       throw new Fault('InvalidAction', `The action ${action} is not valid for this web service.`);
     await deps.authorizer.authorize({ caller, action: `${service.signingName}:${action}`, resource: '*' });
-    const result = await operation.run(params, { requestId, caller, region: deps.region });
+    const result = await operation.run(params, {
+      requestId,
+      caller,
+      region: deps.region,
+      endpoint: endpointOf(req),
+    });
     sendQueryResult(res, service.xmlNamespace, action, requestId, result);
   }
 
@@ -177,6 +183,13 @@ export function createGateway(deps: GatewayDeps): (req: IncomingMessage, res: Se
       res.destroy();
     });
   };
+}
+
+/** The URL the caller reached: the request's scheme and Host header (the socket's address without one). */
+function endpointOf(req: IncomingMessage): string {
+  const scheme = 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
+  const host = req.headers.host ?? `${req.socket.localAddress ?? '127.0.0.1'}:${req.socket.localPort ?? ''}`;
+  return `${scheme}://${host}`;
 }
 
 /**

@@ -7,6 +7,8 @@ export interface RequestContext {
   readonly requestId: string;
   readonly caller: Caller;
   readonly region: string;
+  /** The URL the caller reached: scheme and the request's Host (`http://127.0.0.1:4566`). */
+  readonly endpoint: string;
 }
 
 /** One operation: its input shape (an SDK schema), the IAM action it needs, and its handler. */

@@ -794,6 +794,125 @@ describe('ECS API model conformance', { skip: models.skip }, () => {
         },
       ],
     },
+    SubmitContainerStateChange: {
+      success: async () => {
+        const { name } = await clusterWithInstances();
+        const out = await ok('RunTask', { cluster: name, taskDefinition: await runnableFamily() });
+        const task = (out.tasks as { taskArn: string }[])[0]!.taskArn;
+        const running = {
+          cluster: name,
+          task,
+          containerName: 'web',
+          runtimeId: 'c0ffee',
+          status: 'RUNNING',
+          networkBindings: [{ bindIP: '0.0.0.0', containerPort: 80, hostPort: 32768, protocol: 'tcp' }],
+        };
+        // Repeated, then stopped, then reported again after STOPPED: each is acknowledged.
+        return [
+          running,
+          running,
+          { cluster: name, task, containerName: 'web', status: 'STOPPED', exitCode: 0, reason: 'done' },
+          { task, containerName: 'web', status: 'STOPPED', exitCode: 0 },
+        ];
+      },
+      errors: [
+        {
+          why: 'a missing cluster',
+          input: { cluster: missingCluster, task: 'f'.repeat(32), containerName: 'web', status: 'RUNNING' },
+          code: 'ClientException',
+        },
+        {
+          why: 'an unknown task',
+          input: async () => ({
+            cluster: (await newCluster()).name,
+            task: 'f'.repeat(32),
+            containerName: 'web',
+            status: 'RUNNING',
+          }),
+          code: 'ClientException',
+        },
+        {
+          why: 'a container the task does not have',
+          input: async () => {
+            const { name } = await clusterWithInstances();
+            const out = await ok('RunTask', { cluster: name, taskDefinition: await runnableFamily() });
+            const task = (out.tasks as { taskArn: string }[])[0]!.taskArn;
+            return { cluster: name, task, containerName: 'nobody', status: 'RUNNING' };
+          },
+          code: 'ClientException',
+        },
+      ],
+    },
+    SubmitTaskStateChange: {
+      success: async () => {
+        const { name } = await clusterWithInstances();
+        const family = await runnableFamily();
+        const out = await ok('RunTask', { cluster: name, taskDefinition: family, count: 2 });
+        const [a, b] = (out.tasks as { taskArn: string }[]).map((t) => t.taskArn);
+        const now = Date.now() / 1000;
+        return [
+          {
+            cluster: name,
+            task: a,
+            status: 'RUNNING',
+            pullStartedAt: now - 2,
+            pullStoppedAt: now - 1,
+            containers: [
+              {
+                containerName: 'web',
+                imageDigest: `sha256:${'a'.repeat(64)}`,
+                runtimeId: 'c0ffee',
+                status: 'RUNNING',
+                networkBindings: [{ bindIP: '0.0.0.0', containerPort: 80, hostPort: 32768, protocol: 'tcp' }],
+              },
+            ],
+            attachments: [],
+            managedAgents: [],
+          },
+          {
+            cluster: name,
+            task: a,
+            status: 'STOPPED',
+            executionStoppedAt: now,
+            containers: [{ containerName: 'web', status: 'STOPPED', exitCode: 137, reason: 'killed' }],
+          },
+          { cluster: name, task: b, status: 'STOPPED', reason: 'CannotPullContainerError: no such image' },
+        ];
+      },
+      errors: [
+        {
+          why: 'a missing cluster',
+          input: { cluster: missingCluster, task: 'f'.repeat(32), status: 'RUNNING' },
+          code: 'ClientException',
+        },
+        {
+          why: 'an unknown task',
+          input: async () => ({
+            cluster: (await newCluster()).name,
+            task: 'f'.repeat(32),
+            status: 'RUNNING',
+          }),
+          code: 'InvalidParameterException',
+        },
+        {
+          why: 'a container the task does not have',
+          input: async () => {
+            const { name } = await clusterWithInstances();
+            const out = await ok('RunTask', { cluster: name, taskDefinition: await runnableFamily() });
+            const task = (out.tasks as { taskArn: string }[])[0]!.taskArn;
+            return { cluster: name, task, containers: [{ containerName: 'nobody', status: 'RUNNING' }] };
+          },
+          code: 'InvalidParameterException',
+        },
+      ],
+    },
+    DiscoverPollEndpoint: {
+      success: async () => {
+        const { name, first } = await clusterWithInstances();
+        return [{ cluster: name, containerInstance: first }, { cluster: name }];
+      },
+      errors: [{ why: 'a missing cluster', input: { cluster: missingCluster }, code: 'ClientException' }],
+    },
     RegisterTaskDefinition: {
       success: () => [webWithSidecar(uniqueName('conformance')), fargate(uniqueName('conformance'))],
       errors: [
@@ -1173,6 +1292,7 @@ describe('ECS API model conformance', { skip: models.skip }, () => {
         accessKeyId: berth.credentials.accessKeyId,
       },
       region: berth.region,
+      endpoint: berth.endpoint,
     };
     const lost: string[] = [];
     await eachOperation(t, async (name) => {

@@ -609,6 +609,51 @@ const CASES: Record<EcsOperationName, Omit<OperationCase, 'op'>> = {
     oversized: ['startedBy'],
     longName: { path: ['cluster'], code: 'ClusterNotFoundException' },
   },
+  SubmitContainerStateChange: {
+    valid: (fx) => ({
+      cluster: fx.cluster,
+      task: 'f'.repeat(32),
+      containerName: 'web',
+      runtimeId: 'c0ffee',
+      status: 'RUNNING',
+      exitCode: 0,
+      reason: 'bad input',
+      networkBindings: [{ bindIP: '0.0.0.0', containerPort: 80, hostPort: 8080, protocol: 'tcp' }],
+    }),
+    enums: [['networkBindings', 0, 'protocol']],
+    oversized: ['reason'],
+    longName: { path: ['cluster'], code: 'ClientException' },
+  },
+  SubmitTaskStateChange: {
+    valid: (fx) => ({
+      cluster: fx.cluster,
+      task: 'f'.repeat(32),
+      status: 'RUNNING',
+      reason: 'bad input',
+      pullStartedAt: 1_700_000_000,
+      containers: [
+        {
+          containerName: 'web',
+          runtimeId: 'c0ffee',
+          status: 'RUNNING',
+          networkBindings: [{ bindIP: '0.0.0.0', containerPort: 80, hostPort: 8080, protocol: 'udp' }],
+        },
+      ],
+      managedAgents: [{ containerName: 'web', managedAgentName: 'ExecuteCommandAgent', status: 'RUNNING' }],
+    }),
+    enums: [
+      ['containers', 0, 'networkBindings', 0, 'protocol'],
+      ['managedAgents', 0, 'managedAgentName'],
+    ],
+    oversized: ['reason'],
+    longName: { path: ['cluster'], code: 'ClientException' },
+  },
+  DiscoverPollEndpoint: {
+    valid: (fx) => ({ cluster: fx.cluster, containerInstance: fx.containerInstanceArn }),
+    enums: 'its input (containerInstance, cluster) has no enum member',
+    oversized: ['containerInstance'],
+    longName: { path: ['cluster'], code: 'ClientException' },
+  },
   RegisterTaskDefinition: {
     valid: (fx) => ({
       ...(JSON.parse(JSON.stringify(webWithSidecar(fx.family, '3.0'))) as Body),

@@ -4,6 +4,12 @@ import {
   StopTaskRequest$,
   DescribeTasksRequest$,
   ListTasksRequest$,
+  SubmitContainerStateChangeRequest$,
+  SubmitTaskStateChangeRequest$,
+  DiscoverPollEndpointRequest$,
+  type SubmitContainerStateChangeRequest,
+  type SubmitTaskStateChangeRequest,
+  type DiscoverPollEndpointRequest,
   type RunTaskRequest,
   type StartTaskRequest,
   type StopTaskRequest,
@@ -93,6 +99,9 @@ export type EcsOperationName =
   | 'StopTask'
   | 'DescribeTasks'
   | 'ListTasks'
+  | 'SubmitContainerStateChange'
+  | 'SubmitTaskStateChange'
+  | 'DiscoverPollEndpoint'
   | 'RegisterTaskDefinition'
   | 'DescribeTaskDefinition'
   | 'ListTaskDefinitions'
@@ -172,6 +181,16 @@ export function ecsService(ecs: EcsControl): JsonService {
     StopTask: op(StopTaskRequest$, async (i: StopTaskRequest) => ({ task: await tasks.stop(i) })),
     DescribeTasks: op(DescribeTasksRequest$, (i: DescribeTasksRequest) => tasks.describe(i)),
     ListTasks: op(ListTasksRequest$, (i: ListTasksRequest) => tasks.list(i)),
+    SubmitContainerStateChange: op(
+      SubmitContainerStateChangeRequest$,
+      (i: SubmitContainerStateChangeRequest) => tasks.submitContainerStateChange(i),
+    ),
+    SubmitTaskStateChange: op(SubmitTaskStateChangeRequest$, (i: SubmitTaskStateChangeRequest) =>
+      tasks.submitTaskStateChange(i),
+    ),
+    DiscoverPollEndpoint: op(DiscoverPollEndpointRequest$, (i: DiscoverPollEndpointRequest, ctx) =>
+      containerInstances.discoverPollEndpoint(i, ctx.endpoint),
+    ),
     RegisterTaskDefinition: op(RegisterTaskDefinitionRequest$, (i: RegisterTaskDefinitionRequest, ctx) =>
       taskDefinitions.register(i, ctx.caller),
     ),

@@ -7,6 +7,8 @@ import type {
   DeregisterContainerInstanceRequest,
   DescribeContainerInstancesRequest,
   DescribeContainerInstancesResponse,
+  DiscoverPollEndpointRequest,
+  DiscoverPollEndpointResponse,
   Failure,
   ListAttributesRequest,
   ListAttributesResponse,
@@ -62,6 +64,25 @@ export class ContainerInstanceOperations {
     private readonly deps: ControlDeps,
     private readonly clusters: ClusterOperations,
   ) {}
+
+  /**
+   * DiscoverPollEndpoint: where the agent polls for work and sends telemetry. Berth serves both on
+   * its API endpoint, so the answer is the URL the caller reached (`endpoint`). The cluster must
+   * exist (ClientException, the code ECS models, otherwise); the instance is not checked, as the
+   * agent asks before it registers.
+   */
+  async discoverPollEndpoint(
+    input: DiscoverPollEndpointRequest,
+    endpoint: string,
+  ): Promise<DiscoverPollEndpointResponse> {
+    try {
+      await this.clusters.require(input.cluster);
+    } catch (error) {
+      if (error instanceof Fault) throw clientFault(error.message);
+      throw error;
+    }
+    return { endpoint, telemetryEndpoint: endpoint };
+  }
 
   /**
    * RegisterContainerInstance. Idempotent per host: a host (the identity document's `instanceId`,

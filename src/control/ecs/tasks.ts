@@ -9,6 +9,10 @@ import type {
   StartTaskRequest,
   StartTaskResponse,
   StopTaskRequest,
+  SubmitContainerStateChangeRequest,
+  SubmitContainerStateChangeResponse,
+  SubmitTaskStateChangeRequest,
+  SubmitTaskStateChangeResponse,
   Task,
   TaskDefinition,
   TaskOverride,
@@ -24,8 +28,17 @@ import {
   newTaskDoc,
   taskDemand,
   taskView,
+  type TaskDoc,
   type TaskRecord,
 } from '../../core/ecs/task.js';
+import {
+  REPORTED_STATUSES,
+  applyReport,
+  unknownContainer,
+  type ContainerReport,
+  type ReportedStatus,
+  type TaskReport,
+} from '../../core/ecs/task-report.js';
 import { nextTaskState } from '../../core/ecs/task-lifecycle.js';
 import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
@@ -79,8 +92,8 @@ interface Launch {
 
 /**
  * Tasks: RunTask and StartTask (placement and the commit of its plan), DescribeTasks, ListTasks
- * and StopTask. The agent that runs containers is separate work: nothing here talks to a host, and
- * tasks stay PENDING until an agent reports on them.
+ * and StopTask, and the agent's reports on them (SubmitTaskStateChange, SubmitContainerStateChange).
+ * Nothing here talks to a host: tasks stay PENDING until an agent reports on them.
  */
 export class TaskOperations {
   constructor(
@@ -225,9 +238,9 @@ export class TaskOperations {
 
   /**
    * StopTask: the task's desired status becomes STOPPED (stopCode UserInitiated). A task whose
-   * containers never started — every task, until an agent runs them — goes straight to STOPPED
-   * and gives its instance's resources back in the same transaction; a task with running
-   * containers stays STOPPING until its agent reports them stopped.
+   * containers never started goes straight to STOPPED and gives its instance's resources back in
+   * the same transaction; a task with running containers stays STOPPING until its agent reports
+   * them stopped.
    */
   async stop(input: StopTaskRequest): Promise<Task> {
     const cluster = await this.clusters.require(input.cluster);
@@ -237,8 +250,8 @@ export class TaskOperations {
     }
     const [found] = (await this.resolve(cluster.name, [ref])).found;
     if (!found) throw invalidParameter(`The referenced task was not found: '${ref}'.`);
-    const stopped = await this.changeTask(found.arn, (current) =>
-      nextTaskState(
+    const stopped = await this.changeTask(found.arn, (current) => ({
+      state: nextTaskState(
         current.state,
         {
           kind: 'stopRequested',
@@ -247,8 +260,57 @@ export class TaskOperations {
         },
         this.deps.now(),
       ),
-    );
+      containers: current.containers,
+    }));
     return this.view(stopped, false);
+  }
+
+  /**
+   * SubmitContainerStateChange (the agent's report on one container). ECS models only
+   * ClientException for it, so an unknown cluster, task or container is a ClientException.
+   */
+  async submitContainerStateChange(
+    input: SubmitContainerStateChangeRequest,
+  ): Promise<SubmitContainerStateChangeResponse> {
+    if (!input.containerName) throw clientFault('containerName is required.');
+    const container: ContainerReport = {
+      name: input.containerName,
+      ...optional('status', reportedStatus(input.status, clientFault)),
+      ...optional('runtimeId', input.runtimeId),
+      ...optional('exitCode', input.exitCode),
+      ...optional('reason', input.reason),
+      ...optional('networkBindings', input.networkBindings),
+    };
+    await this.report(input.cluster, input.task, { containers: [container] }, clientFault);
+    return { acknowledgment: 'ACK' };
+  }
+
+  /**
+   * SubmitTaskStateChange (the agent's report on a task and its containers). An unknown task or
+   * container is InvalidParameterException; an unknown cluster ClientException (both modelled).
+   */
+  async submitTaskStateChange(input: SubmitTaskStateChangeRequest): Promise<SubmitTaskStateChangeResponse> {
+    const containers = (input.containers ?? []).map((c): ContainerReport => {
+      if (!c.containerName) throw invalidParameter('Each container state change needs containerName.');
+      return {
+        name: c.containerName,
+        ...optional('status', reportedStatus(c.status, invalidParameter)),
+        ...optional('runtimeId', c.runtimeId),
+        ...optional('exitCode', c.exitCode),
+        ...optional('reason', c.reason),
+        ...optional('imageDigest', c.imageDigest),
+        ...optional('networkBindings', c.networkBindings),
+      };
+    });
+    const report: TaskReport = {
+      containers,
+      ...optional('status', reportedStatus(input.status, invalidParameter)),
+      ...optional('reason', input.reason),
+      ...optional('pullStartedAt', epochMs(input.pullStartedAt)),
+      ...optional('pullStoppedAt', epochMs(input.pullStoppedAt)),
+    };
+    await this.report(input.cluster, input.task, report, invalidParameter);
+    return { acknowledgment: 'ACK' };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -437,7 +499,7 @@ export class TaskOperations {
    */
   private async changeTask(
     arn: string,
-    change: (current: TaskRecord) => TaskRecord['state'],
+    change: (current: TaskRecord) => Pick<TaskDoc, 'state' | 'containers'>,
   ): Promise<TaskRecord> {
     return retryOnConflict(
       async () => {
@@ -445,9 +507,9 @@ export class TaskOperations {
           return await this.deps.store.transaction(async (repos) => {
             const current = await repos.tasks.byArn(arn);
             if (!current) throw invalidParameter(`The referenced task was not found: '${arn}'.`);
-            const state = change(current);
-            if (state === current.state) return current;
-            const next: TaskRecord = { ...current, state, version: current.version + 1 };
+            const { state, containers } = change(current);
+            if (state === current.state && containers === current.containers) return current;
+            const next: TaskRecord = { ...current, state, containers, version: current.version + 1 };
             if (!(await repos.tasks.update(next))) throw new LostRace();
             if (current.state.lastStatus !== 'STOPPED' && state.lastStatus === 'STOPPED') {
               await release(repos, current);
@@ -461,6 +523,31 @@ export class TaskOperations {
       },
       () => new Fault('ServerException', `Task '${arn}' is being changed by another request; retry.`),
     );
+  }
+
+  /**
+   * Applies an agent's report to a task through `changeTask` (versioned, retried; a task that
+   * reaches STOPPED gives its instance's resources back once). `fault` is the code the operation
+   * models for a bad reference; an unknown cluster is ClientException.
+   */
+  private async report(
+    clusterRef: string | undefined,
+    taskRef: string | undefined,
+    report: TaskReport,
+    fault: (message: string) => Fault,
+  ): Promise<void> {
+    if (!taskRef) throw fault('task is required.');
+    const found = await recode(fault, async () => {
+      const parsed = parseTaskRef(taskRef, this.deps.scope);
+      const cluster = await this.clusters.require(clusterRef ?? parsed.cluster);
+      return (await this.resolve(cluster.name, [taskRef])).found[0];
+    });
+    if (!found) throw fault(`The referenced task was not found: '${taskRef}'.`);
+    const unknown = unknownContainer(found.containers, report);
+    if (unknown !== undefined) {
+      throw fault(`Container '${unknown}' is not a container of task '${found.arn}'.`);
+    }
+    await this.changeTask(found.arn, (current) => applyReport(current, report, this.deps.now()));
   }
 
   /** Resolves references; the ones naming no task of the cluster are MISSING failures. */
@@ -515,4 +602,41 @@ function checkLaunchType(launchType: string | undefined): void {
   throw invalidParameter(
     `Launch type ${launchType} is not available: Berth runs tasks on registered container instances, launch type EC2 (the only one it has).`,
   );
+}
+
+/** Runs `work`, answering its reference faults with the operation's modelled code. */
+async function recode<T>(fault: (message: string) => Fault, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof Fault)) throw error;
+    if (error.code === 'ClusterNotFoundException') throw clientFault(error.message);
+    if (error.code === 'InvalidParameterException' || error.code === 'ClientException') {
+      throw fault(error.message);
+    }
+    throw error;
+  }
+}
+
+/** A reported status: PENDING, RUNNING or STOPPED (case as ECS sends it). */
+function reportedStatus(
+  status: string | undefined,
+  fault: (message: string) => Fault,
+): ReportedStatus | undefined {
+  if (status === undefined) return undefined;
+  if (!(REPORTED_STATUSES as readonly string[]).includes(status)) {
+    throw fault(`status must be one of ${REPORTED_STATUSES.join(', ')}, not '${status}'.`);
+  }
+  return status as ReportedStatus;
+}
+
+/** A timestamp as the validator passes it (epoch seconds) or as a Date, in epoch ms. */
+function epochMs(value: Date | number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'number' ? Math.round(value * 1000) : value.getTime();
+}
+
+/** `{ [key]: value }` when value is defined, else `{}` (for exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

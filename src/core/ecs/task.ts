@@ -2,6 +2,7 @@ import type {
   Container,
   ContainerDefinition,
   ContainerOverride,
+  NetworkBinding,
   Resource,
   Tag,
   Task,
@@ -34,6 +35,9 @@ export interface TaskContainerSpec {
   readonly cpu: number;
   readonly memory?: number;
   readonly memoryReservation?: number;
+  /** Reported by the agent (SubmitTaskStateChange / SubmitContainerStateChange). */
+  readonly imageDigest?: string;
+  readonly networkBindings?: readonly NetworkBinding[];
 }
 
 /** The parts of a task stored as one document. */
@@ -314,11 +318,12 @@ export function taskView(record: TaskRecord, clusterArn: string, tags?: readonly
       taskArn: record.arn,
       name: c.name,
       image: c.image,
+      ...(c.imageDigest !== undefined ? { imageDigest: c.imageDigest } : {}),
       lastStatus: st?.lastStatus ?? 'PENDING',
       ...(st?.exitCode !== undefined ? { exitCode: st.exitCode } : {}),
       ...(st?.reason !== undefined ? { reason: st.reason } : {}),
       ...(st?.runtimeId !== undefined ? { runtimeId: st.runtimeId } : {}),
-      networkBindings: [],
+      networkBindings: (c.networkBindings ?? []).map((b) => ({ ...b })),
       networkInterfaces: [],
       healthStatus: st?.healthStatus ?? 'UNKNOWN',
       cpu: String(c.cpu),

@@ -1,0 +1,151 @@
+import type { NetworkBinding } from '@aws-sdk/client-ecs';
+import type { TaskContainerSpec, TaskDoc } from './task.js';
+import { nextTaskState, type TaskEvent, type TaskState } from './task-lifecycle.js';
+
+/**
+ * What the agent reports about a task (SubmitTaskStateChange / SubmitContainerStateChange), turned
+ * into lifecycle events for `nextTaskState`, plus the details the reducer does not keep (network
+ * bindings, image digest). Pure: the time is passed in.
+ */
+
+/** Statuses the agent reports, for a container or a task. */
+export const REPORTED_STATUSES = ['PENDING', 'RUNNING', 'STOPPED'] as const;
+export type ReportedStatus = (typeof REPORTED_STATUSES)[number];
+
+export interface ContainerReport {
+  readonly name: string;
+  readonly status?: ReportedStatus;
+  readonly runtimeId?: string;
+  readonly exitCode?: number;
+  readonly reason?: string;
+  readonly imageDigest?: string;
+  readonly networkBindings?: readonly NetworkBinding[];
+}
+
+export interface TaskReport {
+  /** The task's status, when the report is about the task (SubmitTaskStateChange). */
+  readonly status?: ReportedStatus;
+  readonly reason?: string;
+  readonly containers: readonly ContainerReport[];
+  /** Epoch ms, as the agent saw them. */
+  readonly pullStartedAt?: number;
+  readonly pullStoppedAt?: number;
+}
+
+/** The parts of a task a report can change. */
+export type ReportedParts = Pick<TaskDoc, 'state' | 'containers'>;
+
+/** The first reported container name the task does not have, if any. */
+export function unknownContainer(
+  containers: readonly TaskContainerSpec[],
+  report: TaskReport,
+): string | undefined {
+  const names = new Set(containers.map((c) => c.name));
+  return report.containers.find((c) => !names.has(c.name))?.name;
+}
+
+/**
+ * The events a report stands for, in order: pulls, then each container's start or exit; a task
+ * reported STOPPED with a reason before any container ran failed to start; a task reported
+ * STOPPED otherwise has every container stopped (those not reported exited without an exit code).
+ */
+export function reportEvents(state: TaskState, report: TaskReport): { event: TaskEvent; at?: number }[] {
+  const events: { event: TaskEvent; at?: number }[] = [];
+  if (report.pullStartedAt !== undefined && state.pullStartedAt === undefined) {
+    events.push({ event: { kind: 'pullStarted' }, at: report.pullStartedAt });
+  }
+  if (report.pullStoppedAt !== undefined && state.pullStoppedAt === undefined) {
+    events.push({ event: { kind: 'pullStopped' }, at: report.pullStoppedAt });
+  }
+  const neverRan =
+    state.containers.every((c) => c.startedAt === undefined) &&
+    !report.containers.some((c) => c.status === 'RUNNING');
+  if (report.status === 'STOPPED' && report.reason && neverRan) {
+    const failed = report.containers.find((c) => c.status === 'STOPPED' && c.reason)?.name;
+    events.push({
+      event: { kind: 'failedToStart', reason: report.reason, ...(failed ? { container: failed } : {}) },
+    });
+    return events;
+  }
+  for (const c of report.containers) {
+    if (c.status === 'RUNNING') {
+      events.push({
+        event: {
+          kind: 'containerStarted',
+          container: c.name,
+          ...(c.runtimeId !== undefined ? { runtimeId: c.runtimeId } : {}),
+        },
+      });
+    } else if (c.status === 'STOPPED') {
+      events.push({
+        event: {
+          kind: 'containerExited',
+          container: c.name,
+          ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+          ...(c.reason !== undefined ? { reason: c.reason } : {}),
+        },
+      });
+    }
+  }
+  if (report.status === 'STOPPED') {
+    const reported = new Set(report.containers.filter((c) => c.status === 'STOPPED').map((c) => c.name));
+    for (const c of state.containers) {
+      if (!reported.has(c.name)) events.push({ event: { kind: 'containerExited', container: c.name } });
+    }
+  }
+  return events;
+}
+
+/**
+ * The task after a report. Returns `current` itself when the report changes nothing: a repeated
+ * report, or any report about a STOPPED task.
+ */
+export function applyReport(current: ReportedParts, report: TaskReport, now: number): ReportedParts {
+  if (current.state.lastStatus === 'STOPPED') return current;
+  let state = current.state;
+  for (const { event, at } of reportEvents(state, report)) state = nextTaskState(state, event, at ?? now);
+  // A container that never started keeps no runtime id from a STOPPED report; keep it anyway.
+  state = withRuntimeIds(state, report);
+  const byName = new Map(report.containers.map((c) => [c.name, c]));
+  const containers = current.containers.map((spec) => {
+    const r = byName.get(spec.name);
+    if (!r) return spec;
+    const next: TaskContainerSpec = {
+      ...spec,
+      ...(r.imageDigest !== undefined ? { imageDigest: r.imageDigest } : {}),
+      ...(r.networkBindings !== undefined ? { networkBindings: r.networkBindings.map(binding) } : {}),
+    };
+    return JSON.stringify(next) === JSON.stringify(spec) ? spec : next;
+  });
+  const next: ReportedParts = { state, containers };
+  const same =
+    JSON.stringify(next) === JSON.stringify({ state: current.state, containers: current.containers });
+  return same ? current : next;
+}
+
+function withRuntimeIds(state: TaskState, report: TaskReport): TaskState {
+  const ids = new Map(
+    report.containers.filter((c) => c.runtimeId !== undefined).map((c) => [c.name, c.runtimeId!]),
+  );
+  if (ids.size === 0) return state;
+  let changed = false;
+  const containers = state.containers.map((c) => {
+    const id = ids.get(c.name);
+    if (id === undefined || c.runtimeId !== undefined) return c;
+    changed = true;
+    return { ...c, runtimeId: id };
+  });
+  return changed ? { ...state, containers } : state;
+}
+
+/** A network binding with only the members ECS's shape has, in a fixed order. */
+function binding(b: NetworkBinding): NetworkBinding {
+  return {
+    ...(b.bindIP !== undefined ? { bindIP: b.bindIP } : {}),
+    ...(b.containerPort !== undefined ? { containerPort: b.containerPort } : {}),
+    ...(b.hostPort !== undefined ? { hostPort: b.hostPort } : {}),
+    ...(b.protocol !== undefined ? { protocol: b.protocol } : {}),
+    ...(b.containerPortRange !== undefined ? { containerPortRange: b.containerPortRange } : {}),
+    ...(b.hostPortRange !== undefined ? { hostPortRange: b.hostPortRange } : {}),
+  };
+}
