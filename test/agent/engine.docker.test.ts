@@ -118,7 +118,23 @@ describe('task engine (docker runtime)', { skip }, () => {
     assert.equal(state.labels[ECS_LABELS.family], 'berth-test');
     assert.equal(state.labels[ECS_LABELS.version], '1');
     assert.equal(state.labels[ECS_LABELS.cluster], 'default');
-    assert.equal(last(task, 'sidecar').lastStatus, 'RUNNING');
+    // The task is RUNNING once its essential container runs; the non-essential sidecar starts
+    // alongside it, so it may report a moment later.
+    const deadline = Date.now() + 20_000;
+    while (
+      reports.every(
+        (r) =>
+          !(
+            r.kind === 'container' &&
+            r.taskArn === task.taskArn &&
+            r.containerName === 'sidecar' &&
+            r.lastStatus === 'RUNNING'
+          ),
+      )
+    ) {
+      assert.ok(Date.now() < deadline, 'the sidecar never reported RUNNING');
+      await sleep(50);
+    }
     assert.ok(last(task, 'sidecar').runtimeId);
   });
 
