@@ -46,7 +46,7 @@ import { decodeToken, page, pageSize } from '../../core/pagination.js';
 import type { ControlDeps } from '../context.js';
 import { LOST, MAX_ATTEMPTS, retryOnConflict } from '../optimistic.js';
 import type { ClusterOperations } from './clusters.js';
-import { clusterName, containerInstanceArn, parseContainerInstanceRef } from './refs.js';
+import { clusterName, containerInstanceArn, parseContainerInstanceRef, resolveInCluster } from './refs.js';
 
 const MAX_DESCRIBE = 100;
 const MAX_UPDATE_STATE = 10;
@@ -388,32 +388,15 @@ export class ContainerInstanceOperations {
   }
 
   /** Resolves references; the ones naming no instance of the cluster are MISSING failures. */
-  private async resolve(
+  private resolve(
     cluster: string,
     refs: readonly string[],
   ): Promise<{ found: ContainerInstanceRecord[]; failures: Failure[] }> {
-    const parsed = refs.map((ref) => ({ ref, ...parseContainerInstanceRef(ref, this.deps.scope) }));
-    const inCluster = parsed.filter((p) => p.cluster === undefined || p.cluster === cluster);
-    const byId = new Map(
-      (
-        await this.deps.store.containerInstances.byIds(
-          cluster,
-          inCluster.map((p) => p.id),
-        )
-      ).map((r) => [r.id, r]),
-    );
-    const found: ContainerInstanceRecord[] = [];
-    const failures: Failure[] = [];
-    for (const p of parsed) {
-      const record = p.cluster === undefined || p.cluster === cluster ? byId.get(p.id) : undefined;
-      if (record) found.push(record);
-      else
-        failures.push({
-          arn: p.ref.startsWith('arn:') ? p.ref : containerInstanceArn(this.deps.scope, cluster, p.ref),
-          reason: 'MISSING',
-        });
-    }
-    return { found, failures };
+    return resolveInCluster(cluster, refs, {
+      parse: (ref) => parseContainerInstanceRef(ref, this.deps.scope),
+      load: (ids) => this.deps.store.containerInstances.byIds(cluster, ids),
+      arnOf: (id) => containerInstanceArn(this.deps.scope, cluster, id),
+    });
   }
 
   /**

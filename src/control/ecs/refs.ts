@@ -1,3 +1,4 @@
+import type { Failure } from '@aws-sdk/client-ecs';
 import type { Scope } from '../../core/arn.js';
 import { arn, parseArn } from '../../core/arn.js';
 import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
@@ -110,4 +111,30 @@ export function parseTaskRef(ref: string, scope: Scope): TaskRef {
   if (parts.length === 1 && parts[0]) return { id: parts[0] };
   if (parts.length === 2 && parts[0] && parts[1]) return { cluster: parts[0], id: parts[1] };
   throw invalidParameter(`'${ref}' is not a task ARN.`);
+}
+
+/**
+ * Resolves references to records of one cluster (short ids or ARNs); references naming nothing in
+ * the cluster become `MISSING` failures, as Describe* operations answer them.
+ */
+export async function resolveInCluster<R extends { readonly id: string }>(
+  cluster: string,
+  refs: readonly string[],
+  how: {
+    readonly parse: (ref: string) => { readonly cluster?: string; readonly id: string };
+    readonly load: (ids: string[]) => Promise<R[]>;
+    readonly arnOf: (id: string) => string;
+  },
+): Promise<{ found: R[]; failures: Failure[] }> {
+  const parsed = refs.map((ref) => ({ ref, ...how.parse(ref) }));
+  const inCluster = parsed.filter((p) => p.cluster === undefined || p.cluster === cluster);
+  const byId = new Map((await how.load(inCluster.map((p) => p.id))).map((r) => [r.id, r]));
+  const found: R[] = [];
+  const failures: Failure[] = [];
+  for (const p of parsed) {
+    const record = p.cluster === undefined || p.cluster === cluster ? byId.get(p.id) : undefined;
+    if (record) found.push(record);
+    else failures.push({ arn: p.ref.startsWith('arn:') ? p.ref : how.arnOf(p.ref), reason: 'MISSING' });
+  }
+  return { found, failures };
 }

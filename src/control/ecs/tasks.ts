@@ -57,6 +57,7 @@ import {
   parseContainerInstanceRef,
   parseTaskRef,
   taskArn,
+  resolveInCluster,
 } from './refs.js';
 
 const MAX_DESCRIBE = 100;
@@ -551,32 +552,15 @@ export class TaskOperations {
   }
 
   /** Resolves references; the ones naming no task of the cluster are MISSING failures. */
-  private async resolve(
+  private resolve(
     cluster: string,
     refs: readonly string[],
   ): Promise<{ found: TaskRecord[]; failures: Failure[] }> {
-    const parsed = refs.map((ref) => ({ ref, ...parseTaskRef(ref, this.deps.scope) }));
-    const inCluster = parsed.filter((p) => p.cluster === undefined || p.cluster === cluster);
-    const byId = new Map(
-      (
-        await this.deps.store.tasks.byIds(
-          cluster,
-          inCluster.map((p) => p.id),
-        )
-      ).map((r) => [r.id, r]),
-    );
-    const found: TaskRecord[] = [];
-    const failures: Failure[] = [];
-    for (const p of parsed) {
-      const record = p.cluster === undefined || p.cluster === cluster ? byId.get(p.id) : undefined;
-      if (record) found.push(record);
-      else
-        failures.push({
-          arn: p.ref.startsWith('arn:') ? p.ref : taskArn(this.deps.scope, cluster, p.ref),
-          reason: 'MISSING',
-        });
-    }
-    return { found, failures };
+    return resolveInCluster(cluster, refs, {
+      parse: (ref) => parseTaskRef(ref, this.deps.scope),
+      load: (ids) => this.deps.store.tasks.byIds(cluster, ids),
+      arnOf: (id) => taskArn(this.deps.scope, cluster, id),
+    });
   }
 
   private async view(record: TaskRecord, withTags: boolean): Promise<Task> {
