@@ -19,25 +19,13 @@ import {
 } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { rejectsWith } from '../support/assert.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 
 const ACCOUNT = '123456789012';
 const ADMIN = `arn:aws:iam::${ACCOUNT}:user/berth-admin`;
 const ROOT = `arn:aws:iam::${ACCOUNT}:root`;
 const arnOf = (name: string): string => `arn:aws:ecs:us-east-1:${ACCOUNT}:cluster/${name}`;
-
-/** Asserts that `promise` fails with the SDK's modelled exception `type`, and returns it. */
-async function rejectsWith<E extends Error>(
-  promise: Promise<unknown>,
-  type: abstract new (...args: never[]) => E,
-  message?: RegExp,
-): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    if (message) assert.match(err.message, message);
-    return true;
-  });
-}
 
 describe('clusters through @aws-sdk/client-ecs', () => {
   let berth: TestServer;

@@ -25,25 +25,13 @@ import {
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { registration } from '../support/fixtures.js';
+import { rejectsWith } from '../support/assert.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 
 const ACCOUNT = '123456789012';
 const INSTANCE_ARN = new RegExp(
   `^arn:aws:ecs:us-east-1:${ACCOUNT}:container-instance/([a-zA-Z0-9_-]+)/([0-9a-f]{32})$`,
 );
-
-/** Asserts that `promise` fails with the SDK's modelled exception `type`. */
-async function rejectsWith<E extends Error>(
-  promise: Promise<unknown>,
-  type: abstract new (...args: never[]) => E,
-  message?: RegExp,
-): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    if (message) assert.match(err.message, message);
-    return true;
-  });
-}
 
 describe('container instances through @aws-sdk/client-ecs', () => {
   let berth: TestServer;

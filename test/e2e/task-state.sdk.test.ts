@@ -18,19 +18,8 @@ import {
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { registration } from '../support/fixtures.js';
+import { rejectsWith } from '../support/assert.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
-
-async function rejectsWith<E extends Error>(
-  promise: Promise<unknown>,
-  type: abstract new (...args: never[]) => E,
-  message?: RegExp,
-): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    if (message) assert.match(err.message, message);
-    return true;
-  });
-}
 
 const BINDING = { bindIP: '0.0.0.0', containerPort: 80, hostPort: 8080, protocol: 'tcp' as const };
 

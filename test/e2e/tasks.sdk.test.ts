@@ -25,21 +25,10 @@ import {
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { registration } from '../support/fixtures.js';
+import { rejectsWith } from '../support/assert.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 
 const TASK_ARN = /^arn:aws:ecs:us-east-1:123456789012:task\/([a-zA-Z0-9_-]+)\/([0-9a-f]{32})$/;
-
-async function rejectsWith<E extends Error>(
-  promise: Promise<unknown>,
-  type: abstract new (...args: never[]) => E,
-  message?: RegExp,
-): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    if (message) assert.match(err.message, message);
-    return true;
-  });
-}
 
 /** A one-container definition taking `cpu` units and `memory` MiB, with an optional static host port. */
 function definition(
