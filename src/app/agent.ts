@@ -3,6 +3,10 @@ import { arch, cpus, totalmem } from 'node:os';
 import { setTimeout } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { agentConfig, type AgentConfig } from '../agent/config.js';
+import { ChannelClient } from '../agent/channel/client.js';
+import { runPollLoop } from '../agent/channel/poll-loop.js';
+import { Reporter } from '../agent/channel/reporter.js';
+import { TaskEngine } from '../agent/engine/engine.js';
 import { loadIdentity, saveIdentity } from '../agent/identity.js';
 import { registrationRequest, type HostFacts } from '../agent/registration.js';
 import { DockerRuntime } from '../agent/runtime/docker.js';
@@ -13,9 +17,10 @@ import type { Runtime } from '../agent/runtime/runtime.js';
  * reaches the control plane only through the public API with the AWS SDK, as a remote host would,
  * also when it runs in the same process.
  *
- * Today the agent registers its host as a container instance (and re-registers as the same
- * instance after a restart). The poll channel, the task engine and the metadata endpoint follow
- * (docs/agent-design.md).
+ * The agent registers its host as a container instance (and re-registers as the same instance
+ * after a restart), then long-polls `BerthAgentV1.Poll` for the tasks assigned to it, runs them
+ * with the task engine over its Runtime, and reports every change with SubmitContainerStateChange /
+ * SubmitTaskStateChange. Restart re-attach and the metadata endpoint follow (docs/agent-design.md).
  */
 export interface AgentOptions {
   readonly endpoint: string;
@@ -28,12 +33,18 @@ export interface AgentOptions {
   readonly logger: Logger;
   /** Default: Docker on the local socket. */
   readonly runtime?: Runtime;
+  /** Extra labels on every container the agent creates (tests mark theirs with these). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Seconds each Poll may be held (default 20). */
+  readonly pollWaitSeconds?: number;
 }
 
 export interface RunningAgent {
   readonly config: AgentConfig;
   /** Settles with the container instance ARN once registered (retried with backoff until then). */
   readonly registered: Promise<string>;
+  /** The task engine (what the agent runs now). */
+  readonly engine: TaskEngine;
   close(): Promise<void>;
 }
 
@@ -86,15 +97,44 @@ export function startAgent(options: AgentOptions): RunningAgent {
     }
   }
 
+  const reporter = new Reporter(client, log, stop.signal);
+  const engine = new TaskEngine({
+    runtime,
+    config,
+    report: (change) => reporter.report(change),
+    ...(options.labels ? { labels: options.labels } : {}),
+  });
+  const channel = new ChannelClient({
+    endpoint: options.endpoint,
+    region: options.region,
+    credentials: options.credentials ?? client.config.credentials,
+  });
+
   const registered = register();
   registered.catch(() => undefined); // a stop before registration is not an unhandled rejection
+  const polling = registered.then(
+    (containerInstanceArn) =>
+      runPollLoop({
+        client: channel,
+        cluster: config.cluster,
+        containerInstanceArn,
+        desire: (specs) => engine.desire(specs),
+        log,
+        signal: stop.signal,
+        ...(options.pollWaitSeconds !== undefined ? { waitSeconds: options.pollWaitSeconds } : {}),
+      }),
+    () => undefined,
+  );
   return {
     config,
     registered,
-    close() {
+    engine,
+    async close() {
       stop.abort();
+      await polling;
+      await engine.close(); // containers keep running (a restarted agent re-attaches later)
+      await reporter.drained();
       client.destroy();
-      return Promise.resolve();
     },
   };
 }

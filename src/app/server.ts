@@ -1,13 +1,18 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { agentService } from '../api/agent/index.js';
 import { administratorsOnly } from '../api/authorizer.js';
 import { ecsService } from '../api/ecs/index.js';
 import { createGateway } from '../api/gateway.js';
 import { stsService } from '../api/sts/index.js';
 import type { Scope } from '../core/arn.js';
+import { InstanceNotifier } from '../control/agent-channel/notifier.js';
+import { AgentChannelOperations, SWEEP_EVERY_MS } from '../control/agent-channel/poll.js';
 import { administratorArn, ensureAdministratorKey } from '../control/credentials.js';
+import { ClusterOperations } from '../control/ecs/clusters.js';
+import { TaskDefinitionOperations } from '../control/ecs/task-definitions.js';
 import { createEcsControl } from '../control/ecs/index.js';
 import { openStore, type AccessKey, type Store } from '../store/index.js';
 
@@ -41,10 +46,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const administratorKey = await ensureAdministratorKey(store, scope, now());
   const adminArn = administratorArn(scope);
 
-  const ecs = createEcsControl({ store, scope, now });
+  const notifier = new InstanceNotifier();
+  const deps = { store, scope, now, notifier };
+  const ecs = createEcsControl(deps);
+  const channel = new AgentChannelOperations(
+    deps,
+    new ClusterOperations(deps),
+    new TaskDefinitionOperations(deps),
+  );
   const gateway = createGateway({
     region: options.region,
-    jsonServices: [ecsService(ecs)],
+    jsonServices: [ecsService(ecs), agentService(channel)],
     queryServices: [stsService()],
     findKey: (id) => store.accessKeys.find(id),
     authorizer: administratorsOnly((principal) => principal === adminArn),
@@ -52,7 +64,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger: options.logger,
   });
 
+  // Requests in flight per connection, so close() can end every connection as soon as it is quiet
+  // (closeIdleConnections leaves connections that never sent a request open until headersTimeout).
+  const inFlight = new Map<Socket, number>();
+  let closing = false;
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    const socket = req.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    res.on('close', () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      inFlight.set(socket, left);
+      if (closing && left === 0) socket.destroy();
+    });
     if (req.method === 'GET' && req.url === '/health') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       return;
@@ -60,12 +83,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     gateway(req, res);
   });
   server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('connection', (socket: Socket) => {
+    inFlight.set(socket, 0);
+    socket.on('close', () => inFlight.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   options.logger.info({ port, store: store.kind }, 'berth control plane listening');
+  // Level-triggered: instances whose agent stopped polling lose `agentConnected`.
+  let sweeping: Promise<void> | undefined;
+  const sweeper = setInterval(() => {
+    if (sweeping) return;
+    sweeping = channel
+      .sweep()
+      .then(() => undefined)
+      .catch((err: unknown) => options.logger.warn({ err }, 'agent sweep failed'))
+      .finally(() => (sweeping = undefined));
+  }, SWEEP_EVERY_MS);
+  sweeper.unref();
 
   return {
     endpoint: `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}`,
@@ -73,8 +111,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     administratorKey,
     store,
     async close() {
-      server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      clearInterval(sweeper);
+      notifier.close(); // held Polls answer now instead of holding the close up
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Quiet connections end now; busy ones (a Poll woken above) once their answer is sent.
+      for (const [socket, busy] of inFlight) if (busy === 0) socket.destroy();
+      await closed;
+      await sweeping; // the store stays open until a running sweep is done
       await store.close();
     },
   };

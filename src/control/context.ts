@@ -1,5 +1,6 @@
 import type { Scope } from '../core/arn.js';
 import type { Store } from '../store/index.js';
+import type { InstanceNotifier } from './agent-channel/notifier.js';
 
 /** Who is calling: known to every operation once the request's signature checked out. */
 export interface Caller {
@@ -13,4 +14,6 @@ export interface ControlDeps {
   readonly scope: Scope;
   /** Epoch milliseconds. */
   readonly now: () => number;
+  /** Told the instance ARN of every task change, so the agent channel's long poll answers at once. */
+  readonly notifier?: InstanceNotifier;
 }

@@ -408,6 +408,7 @@ export class TaskOperations {
     decide: (snapshot: InstanceSnapshot[]) => Decision,
   ): Promise<RunTaskResponse> {
     const { store, scope } = this.deps;
+    let placed: readonly string[] = [];
     const result = await retryOnConflict(
       async (attempt) => {
         try {
@@ -426,6 +427,7 @@ export class TaskOperations {
             // tasks already on each instance (`groupTasks`).
             const snapshot = instances.map((i) => instanceSnapshot(i, attributes.get(i.arn) ?? []));
             const decision = decide(snapshot);
+            placed = decision.placements;
             const perInstance = new Map<string, number>();
             for (const arn of decision.placements) perInstance.set(arn, (perInstance.get(arn) ?? 0) + 1);
             const byArn = new Map(instances.map((i) => [i.arn, i]));
@@ -490,6 +492,7 @@ export class TaskOperations {
       },
       () => new Fault('ServerException', `Cluster '${launch.cluster}' is busy placing other tasks; retry.`),
     );
+    for (const arn of new Set(placed)) this.deps.notifier?.signal(arn);
     return this.answer(result);
   }
 
@@ -502,7 +505,7 @@ export class TaskOperations {
     arn: string,
     change: (current: TaskRecord) => Pick<TaskDoc, 'state' | 'containers'>,
   ): Promise<TaskRecord> {
-    return retryOnConflict(
+    const changed = await retryOnConflict(
       async () => {
         try {
           return await this.deps.store.transaction(async (repos) => {
@@ -524,6 +527,8 @@ export class TaskOperations {
       },
       () => new Fault('ServerException', `Task '${arn}' is being changed by another request; retry.`),
     );
+    this.deps.notifier?.signal(changed.containerInstanceArn);
+    return changed;
   }
 
   /**

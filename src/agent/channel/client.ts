@@ -1,0 +1,109 @@
+import type { TaskDefinition, TaskOverride } from '@aws-sdk/client-ecs';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+
+/**
+ * The agent's side of `BerthAgentV1.Poll`: a JSON request signed with SigV4 (service `ecs`, the
+ * same signer the AWS SDK uses) and sent with `fetch`. The wire contract is the control plane's
+ * (control/agent-channel/poll.ts); the types are repeated here because agent/ does not import
+ * control/.
+ */
+export const AGENT_TARGET = 'BerthAgentV1.Poll';
+
+export interface PollRequest {
+  readonly cluster: string;
+  readonly containerInstanceArn: string;
+  readonly knownVersions?: Readonly<Record<string, number>>;
+  /** 0–20, default 20. */
+  readonly waitSeconds?: number;
+}
+
+export interface AgentTask {
+  readonly taskArn: string;
+  readonly version: number;
+  readonly desiredStatus: 'RUNNING' | 'STOPPED';
+  readonly stopCode?: string;
+  readonly stoppedReason?: string;
+  readonly cluster: string;
+  readonly taskDefinition: TaskDefinition;
+  readonly overrides?: TaskOverride;
+}
+
+export interface PollResponse {
+  readonly tasks: readonly AgentTask[];
+}
+
+/** A refused or failed Poll: the service's error code (`ClientException`, …) and message. */
+export class ChannelError extends Error {
+  override readonly name = 'ChannelError';
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+export interface ChannelClientOptions {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+}
+
+export class ChannelClient {
+  private readonly signer: SignatureV4;
+  private readonly url: URL;
+
+  constructor(options: ChannelClientOptions) {
+    this.url = new URL('/', options.endpoint);
+    this.signer = new SignatureV4({
+      credentials: options.credentials,
+      region: options.region,
+      service: 'ecs',
+      sha256: Hash.bind(null, 'sha256'),
+    });
+  }
+
+  async poll(request: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
+    const body = JSON.stringify(request);
+    const unsigned = new HttpRequest({
+      method: 'POST',
+      protocol: this.url.protocol,
+      hostname: this.url.hostname,
+      ...(this.url.port === '' ? {} : { port: Number(this.url.port) }),
+      path: '/',
+      headers: {
+        host: this.url.host,
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': AGENT_TARGET,
+      },
+      body,
+    });
+    const signed = await this.signer.sign(unsigned);
+    const headers = Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host'));
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers,
+      body,
+      ...(signal ? { signal } : {}),
+    });
+    const text = await response.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      // handled below
+    }
+    if (!response.ok) {
+      const type = typeof json.__type === 'string' ? json.__type : `HTTP${response.status}`;
+      const message = typeof json.message === 'string' ? json.message : text.slice(0, 200);
+      throw new ChannelError(type.slice(type.lastIndexOf('#') + 1), response.status, message);
+    }
+    if (!Array.isArray(json.tasks))
+      throw new ChannelError('InvalidResponse', response.status, text.slice(0, 200));
+    return { tasks: json.tasks as AgentTask[] };
+  }
+}

@@ -1,0 +1,66 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { TaskSpec } from '../engine/task-spec.js';
+import type { ChannelClient } from './client.js';
+import { taskSpecFrom } from './task-spec-from.js';
+
+/**
+ * The agent's poll loop: long-polls `BerthAgentV1.Poll` with the versions it knows, turns every
+ * task of the answer into a `TaskSpec` and hands the whole set to `desire` (level-triggered). A
+ * task the agent was running that is gone from the answer (the control plane stopped it before
+ * any container ran, or it was removed) is desired STOPPED, so nothing keeps running that the
+ * control plane no longer assigns here. Errors back off exponentially with jitter; `signal` ends
+ * the loop.
+ */
+export interface PollLoopOptions {
+  readonly client: ChannelClient;
+  readonly cluster: string;
+  readonly containerInstanceArn: string;
+  readonly desire: (specs: readonly TaskSpec[]) => void;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  /** Seconds a Poll may be held (default 20). */
+  readonly waitSeconds?: number;
+}
+
+export const POLL_BACKOFF_MS = { first: 250, max: 15_000 };
+
+export async function runPollLoop(options: PollLoopOptions): Promise<void> {
+  const { client, log, signal } = options;
+  let known = new Map<string, number>();
+  let specs = new Map<string, TaskSpec>();
+  let delay = POLL_BACKOFF_MS.first;
+  while (!signal.aborted) {
+    try {
+      const answer = await client.poll(
+        {
+          cluster: options.cluster,
+          containerInstanceArn: options.containerInstanceArn,
+          knownVersions: Object.fromEntries(known),
+          waitSeconds: options.waitSeconds ?? 20,
+        },
+        signal,
+      );
+      delay = POLL_BACKOFF_MS.first;
+      const next = new Map<string, TaskSpec>();
+      for (const task of answer.tasks) {
+        try {
+          next.set(task.taskArn, taskSpecFrom(task));
+        } catch (err) {
+          log.warn({ err, taskArn: task.taskArn }, 'cannot run this task');
+        }
+      }
+      const gone: TaskSpec[] = [...specs.values()]
+        .filter((s) => !next.has(s.taskArn) && s.desiredStatus !== 'STOPPED')
+        .map((s) => ({ ...s, desiredStatus: 'STOPPED', version: s.version + 1 }));
+      options.desire([...next.values(), ...gone]);
+      specs = next;
+      known = new Map(answer.tasks.map((t) => [t.taskArn, t.version]));
+    } catch (err) {
+      if (signal.aborted) return;
+      log.warn({ err, retryInMs: delay }, 'poll failed; retrying');
+      await sleep(delay * (0.5 + Math.random()), undefined, { signal }).catch(() => undefined);
+      delay = Math.min(delay * 2, POLL_BACKOFF_MS.max);
+    }
+  }
+}

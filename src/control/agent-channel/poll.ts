@@ -1,0 +1,185 @@
+import type { TaskDefinition, TaskOverride } from '@aws-sdk/client-ecs';
+import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.js';
+import type { RequestedStopCode } from '../../core/ecs/task-lifecycle.js';
+import type { TaskRecord } from '../../core/ecs/task.js';
+import { clientFault, invalidParameter } from '../../core/fault.js';
+import type { ControlDeps } from '../context.js';
+import type { ClusterOperations } from '../ecs/clusters.js';
+import type { TaskDefinitionOperations } from '../ecs/task-definitions.js';
+import { InstanceNotifier } from './notifier.js';
+
+/**
+ * The control-plane side of the agent channel: `Poll` (BerthAgentV1.Poll), a long poll that hands
+ * an agent every task assigned to its instance that is not STOPPED, and the heartbeat it carries.
+ *
+ * - Poll answers at once when the agent's `knownVersions` differ from the stored tasks (a task it
+ *   does not know, a newer version, or a known task that is gone or STOPPED); otherwise it waits on
+ *   the `InstanceNotifier` up to `waitSeconds` and answers on the first change, or at the timeout.
+ * - Every Poll is a heartbeat: the instance's last-seen time is kept **in memory, per process**
+ *   (`lastSeen`), and `agentConnected` is set true (versioned write) when it was false.
+ * - `sweep()` is level-triggered: every ACTIVE/DRAINING instance with `agentConnected` true that this
+ *   process has not seen within `DISCONNECT_AFTER_MS` is set false. An instance never seen by this
+ *   process counts as seen when the process started (one grace period after a restart).
+ */
+
+export const MAX_WAIT_SECONDS = 20;
+/** Three poll periods. */
+export const DISCONNECT_AFTER_MS = 3 * MAX_WAIT_SECONDS * 1000;
+/** How often the composition root runs `sweep()`. */
+export const SWEEP_EVERY_MS = 10_000;
+const MAX_INSTANCES = 100_000;
+const CLUSTER_PAGE = 100;
+
+export interface PollInput {
+  readonly cluster?: string;
+  readonly containerInstanceArn?: string;
+  readonly knownVersions?: Readonly<Record<string, number>>;
+  readonly waitSeconds?: number;
+}
+
+export interface AgentTask {
+  readonly taskArn: string;
+  readonly version: number;
+  readonly desiredStatus: 'RUNNING' | 'STOPPED';
+  readonly stopCode?: RequestedStopCode;
+  readonly stoppedReason?: string;
+  /** The cluster's name. */
+  readonly cluster: string;
+  readonly taskDefinition: TaskDefinition;
+  readonly overrides: TaskOverride;
+}
+
+export interface PollOutput {
+  readonly tasks: AgentTask[];
+}
+
+export class AgentChannelOperations {
+  readonly notifier: InstanceNotifier;
+  private readonly lastSeen = new Map<string, number>();
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly deps: ControlDeps,
+    private readonly clusters: ClusterOperations,
+    private readonly taskDefinitions: TaskDefinitionOperations,
+  ) {
+    this.notifier = deps.notifier ?? new InstanceNotifier();
+    this.startedAt = deps.now();
+  }
+
+  async poll(input: PollInput, signal?: AbortSignal): Promise<PollOutput> {
+    const waitSeconds = input.waitSeconds ?? MAX_WAIT_SECONDS;
+    if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > MAX_WAIT_SECONDS) {
+      throw invalidParameter(
+        `waitSeconds must be an integer from 0 to ${MAX_WAIT_SECONDS}, not ${waitSeconds}.`,
+      );
+    }
+    const cluster = await this.clusters.require(input.cluster);
+    const arn = input.containerInstanceArn ?? '';
+    const instance = await this.deps.store.containerInstances.byArn(arn);
+    if (!instance || instance.cluster !== cluster.name || instance.status === 'INACTIVE') {
+      throw clientFault(
+        `'${arn}' is not a registered container instance of cluster '${cluster.name}': register it first.`,
+      );
+    }
+    await this.heartbeat(instance);
+    const known = input.knownVersions ?? {};
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      const subscription = this.notifier.subscribe(arn, Math.max(0, remaining));
+      const tasks = await this.deps.store.tasks.activeOnInstances([arn]);
+      if (remaining <= 0 || this.notifier.isClosed || signal?.aborted === true || differs(tasks, known)) {
+        subscription.cancel();
+        const definitions = new Map<string, Promise<TaskDefinition>>();
+        return { tasks: await Promise.all(tasks.map((t) => this.agentTask(t, definitions))) };
+      }
+      await subscription.changed;
+    }
+  }
+
+  /**
+   * Level-triggered: instances marked connected that this process has not heard from within
+   * DISCONNECT_AFTER_MS are marked disconnected. A lost version race is left to the next sweep.
+   */
+  async sweep(): Promise<number> {
+    const now = this.deps.now();
+    let after: string | undefined;
+    let turnedOff = 0;
+    for (;;) {
+      const page = await this.deps.store.clusters.listActive(after, CLUSTER_PAGE);
+      for (const cluster of page) {
+        const instances = await this.deps.store.containerInstances.list({
+          cluster: cluster.name,
+          limit: MAX_INSTANCES,
+        });
+        for (const instance of instances) {
+          if (!instance.agentConnected) continue;
+          const seen = this.lastSeen.get(instance.arn) ?? this.startedAt;
+          if (now - seen < DISCONNECT_AFTER_MS) continue;
+          const next: ContainerInstanceRecord = {
+            ...instance,
+            agentConnected: false,
+            version: instance.version + 1,
+          };
+          if (await this.deps.store.containerInstances.update(next)) {
+            this.lastSeen.delete(instance.arn);
+            turnedOff++;
+          }
+        }
+      }
+      if (page.length < CLUSTER_PAGE) return turnedOff;
+      after = page.at(-1)?.name;
+    }
+  }
+
+  private async heartbeat(instance: ContainerInstanceRecord): Promise<void> {
+    this.lastSeen.set(instance.arn, this.deps.now());
+    let current: ContainerInstanceRecord | undefined = instance;
+    // A lost race re-reads; after a few losses the next Poll tries again.
+    for (let attempt = 0; attempt < 5 && current && !current.agentConnected; attempt++) {
+      if (current.status === 'INACTIVE') return;
+      const next = { ...current, agentConnected: true, version: current.version + 1 };
+      if (await this.deps.store.containerInstances.update(next)) return;
+      current = await this.deps.store.containerInstances.byArn(instance.arn);
+    }
+  }
+
+  /** One task as the agent sees it; `definitions` shares lookups within one answer. */
+  private async agentTask(
+    task: TaskRecord,
+    definitions: Map<string, Promise<TaskDefinition>>,
+  ): Promise<AgentTask> {
+    let pending = definitions.get(task.taskDefinitionArn);
+    if (!pending) {
+      pending = this.taskDefinitions.require(task.taskDefinitionArn);
+      definitions.set(task.taskDefinitionArn, pending);
+    }
+    const definition = await pending;
+    const { state } = task;
+    const stopCode =
+      state.stopCode === 'TaskFailedToStart' || state.stopCode === 'EssentialContainerExited'
+        ? undefined
+        : state.stopCode;
+    return {
+      taskArn: task.arn,
+      version: task.version,
+      desiredStatus: state.desiredStatus,
+      ...(stopCode !== undefined ? { stopCode } : {}),
+      ...(state.stoppedReason !== undefined ? { stoppedReason: state.stoppedReason } : {}),
+      cluster: task.cluster,
+      taskDefinition: definition,
+      overrides: task.overrides,
+    };
+  }
+}
+
+/** Whether the agent's view (`known`) differs from the tasks the instance holds now. */
+function differs(tasks: readonly TaskRecord[], known: Readonly<Record<string, number>>): boolean {
+  const current = new Set<string>();
+  for (const task of tasks) {
+    current.add(task.arn);
+    if (known[task.arn] !== task.version) return true;
+  }
+  return Object.keys(known).some((arn) => !current.has(arn));
+}
