@@ -14,19 +14,12 @@ import type {
   SubmitTaskStateChangeRequest,
   SubmitTaskStateChangeResponse,
   Task,
-  TaskDefinition,
-  TaskOverride,
 } from '@aws-sdk/client-ecs';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.js';
-import { validateTags, type ResourceTag } from '../../core/ecs/tags.js';
 import {
   MAX_TASKS_PER_CALL,
   adjustRemaining,
-  checkOverrides,
-  instanceSnapshot,
-  newTaskDoc,
-  taskDemand,
   taskView,
   type TaskDoc,
   type TaskRecord,
@@ -44,15 +37,15 @@ import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
 import { place } from '../../core/placement/place.js';
 import { checkStrategies } from '../../core/placement/strategies.js';
-import type { InstanceSnapshot, PlacementStrategy, TaskDemand } from '../../core/placement/types.js';
+import type { InstanceSnapshot, PlacementStrategy } from '../../core/placement/types.js';
 import type { Repositories, TokenResult } from '../../store/index.js';
 import type { ControlDeps } from '../context.js';
-import { LOST, MAX_ATTEMPTS, retryOnConflict } from '../optimistic.js';
-import { notFound, type ClusterOperations } from './clusters.js';
+import { LOST, retryOnConflict } from '../optimistic.js';
+import { LostRace, commitLaunch, prepareLaunch, type Decision, type Launch } from './task-launch.js';
+import { type ClusterOperations } from './clusters.js';
 import type { TaskDefinitionOperations } from './task-definitions.js';
 import {
   clusterArn,
-  containerArn,
   containerInstanceArn,
   parseContainerInstanceRef,
   parseTaskRef,
@@ -61,36 +54,6 @@ import {
 } from './refs.js';
 
 const MAX_DESCRIBE = 100;
-const MAX_CLIENT_TOKEN = 64;
-const MAX_STARTED_BY = 128;
-const MAX_GROUP = 255;
-const MAX_REFERENCE_ID = 64;
-/** Enough for any cluster Berth is meant for; placement reads every registered instance. */
-const MAX_INSTANCES = 100_000;
-
-/** A versioned write that lost its race: the whole attempt is retried. */
-class LostRace extends Error {}
-
-/** What a RunTask/StartTask call decided, before the tasks are written. */
-interface Decision {
-  /** Per placed task, the instance ARN it goes to. */
-  readonly placements: readonly string[];
-  readonly failures: readonly Failure[];
-}
-
-/** Everything about the tasks of one call that does not depend on where they land. */
-interface Launch {
-  readonly cluster: string;
-  readonly definition: TaskDefinition;
-  readonly overrides: TaskOverride;
-  readonly demand: TaskDemand;
-  readonly group: string;
-  readonly startedBy?: string;
-  readonly referenceId?: string;
-  readonly clientToken?: string;
-  readonly tags: readonly ResourceTag[];
-}
-
 /**
  * Tasks: RunTask and StartTask (placement and the commit of its plan), DescribeTasks, ListTasks
  * and StopTask, and the agent's reports on them (SubmitTaskStateChange, SubmitContainerStateChange).
@@ -124,11 +87,11 @@ export class TaskOperations {
       (s) => ({ type: s.type, ...(s.field !== undefined ? { field: s.field } : {}) }) as PlacementStrategy,
     );
     checkStrategies(strategies);
-    const launch = await this.prepare(cluster.name, input);
+    const launch = await prepareLaunch(this.deps, this.taskDefinitions, cluster.name, input);
     const cached = await this.cached(launch);
     if (cached) return cached;
     const seed = randomBytes(8).toString('hex');
-    return this.commit(launch, (snapshot) => {
+    return this.launch(launch, (snapshot) => {
       if (snapshot.length === 0) throw invalidParameter('No Container Instances were found in your cluster.');
       const plan = place(snapshot, launch.demand, count, strategies, seed);
       const failures: Failure[] = [];
@@ -158,11 +121,11 @@ export class TaskOperations {
             : undefined,
       };
     });
-    const launch = await this.prepare(cluster.name, input);
+    const launch = await prepareLaunch(this.deps, this.taskDefinitions, cluster.name, input);
     const cached = await this.cached(launch);
     if (cached) return cached;
     const seed = randomBytes(8).toString('hex');
-    return this.commit(launch, (snapshot) => {
+    return this.launch(launch, (snapshot) => {
       const byArn = new Map(snapshot.map((s) => [s.id, s]));
       const placements: string[] = [];
       const failures: Failure[] = [];
@@ -316,67 +279,14 @@ export class TaskOperations {
 
   // -------------------------------------------------------------------------------------------
 
-  /** Checks what RunTask and StartTask share and resolves the task definition. */
-  private async prepare(
-    cluster: string,
-    input: (RunTaskRequest | StartTaskRequest) & { clientToken?: string | undefined },
-  ): Promise<Launch> {
-    if (
-      input.clientToken !== undefined &&
-      (input.clientToken === '' || input.clientToken.length > MAX_CLIENT_TOKEN)
-    ) {
-      throw invalidParameter(`clientToken must be 1 to ${MAX_CLIENT_TOKEN} characters.`);
-    }
-    if (input.startedBy !== undefined && input.startedBy.length > MAX_STARTED_BY) {
-      throw invalidParameter(`startedBy can be at most ${MAX_STARTED_BY} characters.`);
-    }
-    if (input.group !== undefined && (input.group === '' || input.group.length > MAX_GROUP)) {
-      throw invalidParameter(`group must be 1 to ${MAX_GROUP} characters.`);
-    }
-    if (input.referenceId !== undefined && input.referenceId.length > MAX_REFERENCE_ID) {
-      throw invalidParameter(`referenceId can be at most ${MAX_REFERENCE_ID} characters.`);
-    }
-    const ref = input.taskDefinition ?? '';
-    const definition = await this.taskDefinitions.require(ref);
-    if (definition.status !== 'ACTIVE') {
-      throw clientFault(`TaskDefinition is inactive: '${definition.taskDefinitionArn ?? ref}'.`);
-    }
-    if (definition.networkMode === 'awsvpc') {
-      throw invalidParameter(
-        `Task definition '${definition.taskDefinitionArn ?? ref}' uses networkMode awsvpc: awsvpc arrives with its own issue. Use bridge, host or none.`,
-      );
-    }
-    if (input.networkConfiguration !== undefined) {
-      throw invalidParameter(
-        `Network Configuration is not valid for the given networkMode '${definition.networkMode ?? 'bridge'}' of this task definition.`,
-      );
-    }
-    const overrides: TaskOverride = input.overrides ?? {};
-    checkOverrides(definition, overrides);
-    const tags = validateTags(input.tags);
-    let allTags: readonly ResourceTag[] = tags;
-    if (input.propagateTags === 'TASK_DEFINITION') {
-      const fromDefinition = await this.deps.store.tags.list(definition.taskDefinitionArn ?? '');
-      const own = new Set(tags.map((t) => t.key));
-      allTags = [...fromDefinition.filter((t) => !own.has(t.key)), ...tags];
-      if (allTags.length > 50) throw invalidParameter('A task can have at most 50 tags.');
-    } else if (input.propagateTags === 'SERVICE') {
-      throw invalidParameter(
-        'propagateTags SERVICE is for tasks a service starts: this task has no service.',
-      );
-    }
-    const family = definition.family ?? '';
-    return {
-      cluster,
-      definition,
-      overrides,
-      demand: taskDemand(definition, overrides),
-      group: input.group ?? `family:${family}`,
-      ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
-      ...(input.referenceId !== undefined ? { referenceId: input.referenceId } : {}),
-      ...(input.clientToken !== undefined ? { clientToken: input.clientToken } : {}),
-      tags: allTags,
-    };
+  /** Commits a launch, wakes the agents of the instances that got tasks, and answers. */
+  private async launch(
+    launch: Launch,
+    decide: (snapshot: InstanceSnapshot[]) => Decision,
+  ): Promise<RunTaskResponse> {
+    const { result, placed } = await commitLaunch(this.deps, launch, decide);
+    for (const arn of new Set(placed)) this.deps.notifier?.signal(arn);
+    return this.answer(result);
   }
 
   /** The answer a call with this clientToken already got, if any. */
@@ -394,106 +304,6 @@ export class TaskOperations {
       if (record) tasks.push(await this.view(record, false));
     }
     return { tasks, failures: [...result.failures] };
-  }
-
-  /**
-   * Places and writes, in one transaction: the cluster row is held (DeleteCluster sees the tasks
-   * or this sees the cluster gone), the ACTIVE/DRAINING instances are read, `decide` plans, each
-   * chosen instance's remaining resources are reduced with its version check, and the tasks are
-   * inserted. A lost version check rolls everything back and the whole placement is retried on a
-   * fresh snapshot, so an instance is never over-committed.
-   */
-  private async commit(
-    launch: Launch,
-    decide: (snapshot: InstanceSnapshot[]) => Decision,
-  ): Promise<RunTaskResponse> {
-    const { store, scope } = this.deps;
-    let placed: readonly string[] = [];
-    const result = await retryOnConflict(
-      async (attempt) => {
-        try {
-          return await store.transaction(async (repos) => {
-            if (!(await repos.clusters.holdActive(launch.cluster))) throw notFound(launch.cluster);
-            if (launch.clientToken !== undefined) {
-              const earlier = await repos.tasks.tokenResult(launch.cluster, launch.clientToken);
-              if (earlier) return earlier;
-            }
-            const instances = await repos.containerInstances.list({
-              cluster: launch.cluster,
-              limit: MAX_INSTANCES,
-            });
-            const attributes = await repos.containerInstances.attributesOf(instances.map((i) => i.arn));
-            // Spread counts only this call's tasks for now; the placement issue adds the group's
-            // tasks already on each instance (`groupTasks`).
-            const snapshot = instances.map((i) => instanceSnapshot(i, attributes.get(i.arn) ?? []));
-            const decision = decide(snapshot);
-            placed = decision.placements;
-            const perInstance = new Map<string, number>();
-            for (const arn of decision.placements) perInstance.set(arn, (perInstance.get(arn) ?? 0) + 1);
-            const byArn = new Map(instances.map((i) => [i.arn, i]));
-            for (const [arn, n] of perInstance) {
-              const current = byArn.get(arn) as ContainerInstanceRecord;
-              const next: ContainerInstanceRecord = {
-                ...current,
-                remainingResources: adjustRemaining(
-                  current.remainingResources,
-                  Array.from({ length: n }, () => launch.demand),
-                  1,
-                ),
-                version: current.version + 1,
-              };
-              if (!(await repos.containerInstances.update(next))) throw new LostRace();
-            }
-            const now = this.deps.now();
-            const records = decision.placements.map((instanceArn): TaskRecord => {
-              const id = randomBytes(16).toString('hex');
-              const zone = (attributes.get(instanceArn) ?? []).find(
-                (a) => a.name === 'ecs.availability-zone',
-              );
-              return {
-                arn: taskArn(scope, launch.cluster, id),
-                id,
-                cluster: launch.cluster,
-                containerInstanceArn: instanceArn,
-                taskDefinitionArn: launch.definition.taskDefinitionArn ?? '',
-                family: launch.definition.family ?? '',
-                group: launch.group,
-                ...(launch.startedBy !== undefined ? { startedBy: launch.startedBy } : {}),
-                launchType: 'EC2',
-                ...(launch.clientToken !== undefined ? { clientToken: launch.clientToken } : {}),
-                createdAt: now,
-                version: 1,
-                ...newTaskDoc(
-                  launch.definition,
-                  launch.overrides,
-                  () => containerArn(scope, launch.cluster, id, randomUUID()),
-                  {
-                    ...(launch.referenceId !== undefined ? { referenceId: launch.referenceId } : {}),
-                    ...(zone?.value !== undefined ? { availabilityZone: zone.value } : {}),
-                  },
-                ),
-              };
-            });
-            await repos.tasks.insert(records);
-            if (launch.tags.length > 0) for (const r of records) await repos.tags.replace(r.arn, launch.tags);
-            const result: TokenResult = { taskArns: records.map((r) => r.arn), failures: decision.failures };
-            if (launch.clientToken !== undefined) {
-              await repos.tasks.recordToken(launch.cluster, launch.clientToken, result, now);
-            }
-            return result;
-          });
-        } catch (error) {
-          // A lost version check, or a concurrent call with the same clientToken recorded it first
-          // (the next attempt answers what that call placed).
-          if (error instanceof Fault) throw error;
-          if (!(error instanceof LostRace) && attempt === MAX_ATTEMPTS - 1) throw error;
-          return LOST;
-        }
-      },
-      () => new Fault('ServerException', `Cluster '${launch.cluster}' is busy placing other tasks; retry.`),
-    );
-    for (const arn of new Set(placed)) this.deps.notifier?.signal(arn);
-    return this.answer(result);
   }
 
   /**
