@@ -102,7 +102,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
     runtime,
     config,
     report: (change) => reporter.report(change),
-    ...(options.labels ? { labels: options.labels } : {}),
+    additions: { ...(options.labels ? { labels: options.labels } : {}) },
   });
   const channel = new ChannelClient({
     endpoint: options.endpoint,

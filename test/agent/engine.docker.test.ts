@@ -52,7 +52,7 @@ describe('task engine (docker runtime)', { skip }, () => {
         taskCleanupWaitSeconds: 3600,
       },
       report: (change) => reports.push(change),
-      labels: RUN_LABEL,
+      additions: { labels: RUN_LABEL },
     });
   });
 

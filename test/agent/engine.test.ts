@@ -344,12 +344,16 @@ describe('containerSpecFor', () => {
       { volumes: [{ name: 'data' }] },
     );
     const container = task.containers[0] as TaskContainerSpec;
-    const spec = containerSpecFor(task, container, CONFIG, { 'berth.agent': 'x' });
+    const spec = containerSpecFor(task, container, CONFIG, {
+      labels: { 'berth.agent': 'x' },
+      environment: (t, name) => ({ METADATA: `${t.family}/${name}` }),
+    });
     assert.equal(spec.name, runtimeContainerName(task, 'web'));
     assert.match(spec.name, /^ecs-web-3-web-[0-9a-f]+$/);
     assert.equal(spec.labels?.[ECS_LABELS.cluster], 'default');
     assert.equal(spec.labels?.['team'], 'a');
     assert.equal(spec.labels?.['berth.agent'], 'x');
+    assert.equal(spec.environment?.['METADATA'], 'web/web', 'the agent adds its environment');
     assert.equal(spec.stopTimeoutSeconds, 7);
     assert.deepEqual(spec.sysctls, { 'net.core.somaxconn': '1024' });
     assert.equal(spec.mounts?.[0]?.type, 'volume');

@@ -1,7 +1,7 @@
 import type { AgentConfig } from '../config.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { TaskRunner, type StateChange, type TaskSnapshot } from './task-runner.js';
-import type { TaskSpec } from './task-spec.js';
+import type { AgentAdditions, TaskSpec } from './task-spec.js';
 
 /**
  * The task manager: keeps one `TaskRunner` (actor) per task and routes specs to them. It owns no
@@ -25,8 +25,8 @@ export interface EngineOptions {
   /** Every change of a task or container, once (the future SubmitTask/ContainerStateChange). */
   readonly report: (change: StateChange) => void;
   readonly now?: () => number;
-  /** The agent's own labels for every container it creates. */
-  readonly labels?: Readonly<Record<string, string>>;
+  /** The agent's own labels and environment for every container it creates. */
+  readonly additions?: AgentAdditions;
 }
 
 export class TaskEngine {

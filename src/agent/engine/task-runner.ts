@@ -13,6 +13,7 @@ import {
   containerSpecFor,
   ECS_LABELS,
   stopTimeoutOf,
+  type AgentAdditions,
   type TaskContainerSpec,
   type TaskSpec,
 } from './task-spec.js';
@@ -57,8 +58,8 @@ export interface RunnerOptions {
   readonly report: (change: StateChange) => void;
   /** Epoch milliseconds; default Date.now. */
   readonly now?: () => number;
-  /** The agent's own labels, added to every container. */
-  readonly labels?: Readonly<Record<string, string>>;
+  /** The agent's own labels and environment, added to every container. */
+  readonly additions?: AgentAdditions;
 }
 
 type Message =
@@ -373,12 +374,12 @@ export class TaskRunner {
   }
 
   private async launch(container: TaskContainerSpec, existing: string | undefined): Promise<void> {
-    const { runtime, config, labels } = this.options;
+    const { runtime, config, additions } = this.options;
     const signal = this.controller.signal;
     try {
       let runtimeId = existing;
       if (runtimeId === undefined) {
-        runtimeId = await runtime.create(containerSpecFor(this.spec, container, config, labels), { signal });
+        runtimeId = await runtime.create(containerSpecFor(this.spec, container, config, additions), { signal });
         this.mailbox.push({ type: 'created', container: container.name, runtimeId });
       }
       await runtime.start(runtimeId, { signal });

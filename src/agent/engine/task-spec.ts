@@ -157,14 +157,24 @@ export function stopTimeoutOf(container: TaskContainerSpec, settings: EngineSett
 
 /**
  * The Runtime's spec for one container of the task: ECS's labels over the container's dockerLabels
- * (a task definition cannot spoof them), `extraLabels` (the agent's own) last. Pure. Throws
+ * (a task definition cannot spoof them), the agent's `additions` last. Pure. Throws
  * `ContainerRefusedError` for what this agent will not run.
  */
+/**
+ * What the agent adds to every container it creates, beyond the task's own definition: its labels
+ * (tests mark their containers with these) and environment variables (the metadata endpoint's
+ * `ECS_CONTAINER_METADATA_URI_V4`), which win over the definition's.
+ */
+export interface AgentAdditions {
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly environment?: (task: TaskSpec, containerName: string) => Readonly<Record<string, string>>;
+}
+
 export function containerSpecFor(
   task: TaskSpec,
   container: TaskContainerSpec,
   settings: EngineSettings,
-  extraLabels: Readonly<Record<string, string>> = {},
+  additions: AgentAdditions = {},
 ): ContainerSpec {
   if (container.privileged === true && settings.disablePrivileged) {
     throw new ContainerRefusedError(
@@ -179,8 +189,13 @@ export function containerSpecFor(
     [ECS_LABELS.family]: task.family,
     [ECS_LABELS.version]: String(task.revision),
     [ECS_LABELS.cluster]: task.cluster,
-    ...extraLabels,
+    ...additions.labels,
   };
+  const extraEnvironment = additions.environment?.(task, container.name);
+  const environment =
+    container.environment !== undefined || extraEnvironment !== undefined
+      ? { ...container.environment, ...extraEnvironment }
+      : undefined;
   const networkMode = task.networkMode ?? 'bridge';
   const mounts = (container.mountPoints ?? []).map((mp) => mountFor(task, container.name, mp));
   const lp = container.linuxParameters;
@@ -201,7 +216,7 @@ export function containerSpecFor(
     stopTimeoutSeconds: stopTimeoutOf(container, settings),
     ...(container.command !== undefined ? { command: container.command } : {}),
     ...(container.entryPoint !== undefined ? { entryPoint: container.entryPoint } : {}),
-    ...(container.environment !== undefined ? { environment: container.environment } : {}),
+    ...(environment !== undefined ? { environment } : {}),
     ...(container.workingDirectory !== undefined ? { workingDirectory: container.workingDirectory } : {}),
     ...(container.user !== undefined ? { user: container.user } : {}),
     ...(container.cpu !== undefined ? { cpuShares: container.cpu } : {}),
