@@ -14,6 +14,7 @@ import { administratorArn, ensureAdministratorKey } from '../control/credentials
 import { ClusterOperations } from '../control/ecs/clusters.js';
 import { TaskDefinitionOperations } from '../control/ecs/task-definitions.js';
 import { createEcsControl } from '../control/ecs/index.js';
+import { openPostgresChangeFeed } from '../store/change-feed.js';
 import { openStore, type AccessKey, type Store } from '../store/index.js';
 
 /**
@@ -46,7 +47,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const administratorKey = await ensureAdministratorKey(store, scope, now());
   const adminArn = administratorArn(scope);
 
-  const notifier = new InstanceNotifier();
+  const storeLocation = options.store ?? join(options.dataDir, 'berth.db');
+  // Replicas on one PostgreSQL store wake each other's held agent Polls.
+  const feed = store.kind === 'postgres' ? await openPostgresChangeFeed(storeLocation) : undefined;
+  const notifier = new InstanceNotifier(feed);
   const deps = { store, scope, now, notifier };
   const ecs = createEcsControl(deps);
   const channel = new AgentChannelOperations(
@@ -119,6 +123,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       for (const [socket, busy] of inFlight) if (busy === 0) socket.destroy();
       await closed;
       await sweeping; // the store stays open until a running sweep is done
+      await feed?.close();
       await store.close();
     },
   };

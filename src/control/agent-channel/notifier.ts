@@ -1,8 +1,11 @@
+import type { ChangeFeed } from '../../store/change-feed.js';
+
 /**
- * The in-process notifier the agent channel's long poll waits on, keyed by container instance ARN.
- * Task commits (RunTask/StartTask), StopTask and the agent's state-change reports signal the
- * instance the task is on; a waiting Poll wakes and re-reads. Changes made by another replica are
- * not seen here: a held Poll answers them at the latest when its wait runs out.
+ * The notifier the agent channel's long poll waits on, keyed by container instance ARN. Task
+ * commits (RunTask/StartTask), StopTask and the agent's state-change reports signal the instance
+ * the task is on; a waiting Poll wakes and re-reads. With a `feed` (replicas sharing a PostgreSQL
+ * store) a signal also reaches the other replicas, and theirs wake the Polls held here; without
+ * one, another process's change reaches a held Poll when its wait runs out.
  */
 export interface Subscription {
   /** Settles (never rejects) on the first signal for the instance, after `ms`, or on close(). */
@@ -14,12 +17,24 @@ export class InstanceNotifier {
   private readonly waiters = new Map<string, Set<() => void>>();
   private closed = false;
 
+  constructor(private readonly feed?: ChangeFeed) {
+    feed?.onChange((key) => {
+      if (key === '*') for (const arn of [...this.waiters.keys()]) this.wake(arn);
+      else this.wake(key);
+    });
+  }
+
   /** After close(): waits end at once, so a Poll answers instead of waiting. */
   get isClosed(): boolean {
     return this.closed;
   }
 
   signal(instanceArn: string): void {
+    this.wake(instanceArn);
+    void this.feed?.publish(instanceArn);
+  }
+
+  private wake(instanceArn: string): void {
     const set = this.waiters.get(instanceArn);
     if (!set) return;
     this.waiters.delete(instanceArn);
@@ -51,7 +66,7 @@ export class InstanceNotifier {
   /** Wakes every waiter, and every later wait returns at once (the server is shutting down). */
   close(): void {
     this.closed = true;
-    for (const arn of [...this.waiters.keys()]) this.signal(arn);
+    for (const arn of [...this.waiters.keys()]) this.wake(arn);
   }
 
   /** Instances with a Poll waiting (for tests and diagnostics). */
