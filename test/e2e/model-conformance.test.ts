@@ -22,6 +22,7 @@ import {
   shortName,
   type MemberPair,
 } from '../support/model.js';
+import { connectAgent } from '../support/agent-session.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 import { ECS_TARGET, signedRequest, type RawResponse } from '../support/signed.js';
 
@@ -237,6 +238,7 @@ describe('ECS API model conformance', { skip: models.skip }, () => {
   async function newInstance(clusterName: string): Promise<{ arn: string; id: string }> {
     const out = await ok('RegisterContainerInstance', registration(clusterName, uniqueName('i')));
     const arn = (out.containerInstance as { containerInstanceArn: string }).containerInstanceArn;
+    await connectAgent(berth, clusterName, arn);
     return { arn, id: arn.split('/').pop()! };
   }
 

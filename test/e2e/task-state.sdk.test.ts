@@ -19,6 +19,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { registration } from '../support/fixtures.js';
 import { rejectsWith } from '../support/assert.js';
+import { connectAgent } from '../support/agent-session.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 
 const BINDING = { bindIP: '0.0.0.0', containerPort: 80, hostPort: 8080, protocol: 'tcp' as const };
@@ -48,6 +49,7 @@ describe('agent state reports through @aws-sdk/client-ecs', () => {
       new RegisterContainerInstanceCommand(registration(cluster, uniqueName('host'))),
     );
     const instance = registered.containerInstance!.containerInstanceArn!;
+    await connectAgent(berth, cluster, instance);
     const full = registered.containerInstance!.remainingResources!;
     const family = uniqueName('fam');
     await ecs.send(

@@ -270,14 +270,6 @@ function ports(current: readonly string[], changed: readonly string[], sign: 1 |
   });
 }
 
-/**
- * Placement feasibility for instances that no agent holds a session for. The agent channel (the
- * agent work of issue 3) will set `agentConnected`; then this flips to true and the engine's AGENT
- * filter applies. Until then every ACTIVE instance is placeable, so the control plane can be used
- * and tested on its own.
- */
-export const REQUIRE_CONNECTED_AGENT = false;
-
 /** The placement engine's view of an instance. */
 export function instanceSnapshot(
   record: {
@@ -293,7 +285,7 @@ export function instanceSnapshot(
   return {
     id: record.arn,
     status: record.status,
-    agentConnected: REQUIRE_CONNECTED_AGENT ? record.agentConnected : true,
+    agentConnected: record.agentConnected,
     remainingCpu: find('CPU')?.integerValue ?? 0,
     remainingMemory: find('MEMORY')?.integerValue ?? 0,
     usedTcpPorts: (find('PORTS')?.stringSetValue ?? []).map(Number),
