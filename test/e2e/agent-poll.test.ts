@@ -53,6 +53,12 @@ describe('BerthAgentV1.Poll', () => {
   });
   after(() => berth.close());
 
+  it('places nothing on an instance whose agent never polled: reason AGENT', async () => {
+    const refused = await ecs.send(new RunTaskCommand({ cluster, taskDefinition: family }));
+    assert.deepEqual(refused.tasks, []);
+    assert.equal(refused.failures?.[0]?.reason, 'AGENT');
+  });
+
   it('is a heartbeat: agentConnected turns true', async () => {
     const r = await poll({ cluster, containerInstanceArn: instanceArn, waitSeconds: 0 });
     assert.equal(r.status, 200, r.text);
