@@ -18,6 +18,11 @@ export interface AgentConfig {
   readonly instanceAttributes: Readonly<Record<string, string>>;
   readonly availabilityZone: string;
   readonly instanceType: string;
+  /**
+   * Port of the task metadata endpoint (BERTH_TASK_METADATA_PORT), on 127.0.0.1 and the Docker
+   * bridge gateway; 0 (default): the port this data dir used last, else a free one.
+   */
+  readonly taskMetadataPort: number;
 }
 
 /** The ports ECS reserves on every container instance: SSH, the Docker daemon, the agent. */
@@ -62,6 +67,7 @@ export function agentConfig(env: Readonly<Record<string, string | undefined>>): 
     instanceAttributes: attributes(value('ECS_INSTANCE_ATTRIBUTES')),
     availabilityZone: value('BERTH_AVAILABILITY_ZONE') ?? 'local-1a',
     instanceType: value('BERTH_INSTANCE_TYPE') ?? 'berth.host',
+    taskMetadataPort: port('BERTH_TASK_METADATA_PORT', value('BERTH_TASK_METADATA_PORT')),
   };
 }
 
@@ -69,6 +75,12 @@ function integer(name: string, text: string | undefined, fallback: number): numb
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not '${text}'.`);
+  return n;
+}
+
+function port(name: string, text: string | undefined): number {
+  const n = integer(name, text, 0);
+  if (n > 65535) throw new Error(`${name} must be a port from 0 to 65535, not '${text}'.`);
   return n;
 }
 

@@ -1,4 +1,9 @@
-import { CreateClusterCommand, ECSClient, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import {
+  CreateClusterCommand,
+  DiscoverPollEndpointCommand,
+  ECSClient,
+  RegisterContainerInstanceCommand,
+} from '@aws-sdk/client-ecs';
 import { arch, cpus, totalmem } from 'node:os';
 import { setTimeout } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -6,6 +11,8 @@ import { agentConfig, type AgentConfig } from '../agent/config.js';
 import { ChannelClient } from '../agent/channel/client.js';
 import { runPollLoop } from '../agent/channel/poll-loop.js';
 import { Reporter } from '../agent/channel/reporter.js';
+import { startMetadataEndpoint } from '../agent/endpoints/metadata.js';
+import { tagSource } from '../agent/endpoints/metadata-tags.js';
 import { TaskEngine } from '../agent/engine/engine.js';
 import { loadIdentity, saveIdentity } from '../agent/identity.js';
 import { registrationRequest, type HostFacts } from '../agent/registration.js';
@@ -43,12 +50,19 @@ export interface RunningAgent {
   readonly config: AgentConfig;
   /** Settles with the container instance ARN once registered (retried with backoff until then). */
   readonly registered: Promise<string>;
+  /**
+   * Settles once the first Poll was answered: the control plane then counts the agent connected
+   * and places tasks on this host. Never rejects (a stop before it leaves it pending).
+   */
+  readonly connected: Promise<void>;
   /** The task engine (what the agent runs now). */
   readonly engine: TaskEngine;
   close(): Promise<void>;
 }
 
 const BACKOFF_MS = { first: 500, max: 30_000 };
+/** On every container this agent creates: the host identity it belongs to. */
+export const HOST_LABEL = 'berth.host-id';
 
 export function startAgent(options: AgentOptions): RunningAgent {
   const config = agentConfig(options.env); // bad settings fail here, before anything starts
@@ -60,6 +74,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
   });
   const stop = new AbortController();
   const log = options.logger.child({ component: 'agent', cluster: config.cluster });
+  const { hostId } = loadIdentity(options.dataDir);
 
   async function registerOnce(): Promise<string> {
     const host: HostFacts = {
@@ -97,43 +112,103 @@ export function startAgent(options: AgentOptions): RunningAgent {
     }
   }
 
+  // The task metadata endpoint (docs/agent-design.md item 5): registration waits for it (below), so
+  // it listens before the engine creates any container, whose environment carries its URL.
+  const metadata = startMetadataEndpoint({
+    source: { described: () => engine.described() },
+    runtime,
+    tags: tagSource(client, () => registered),
+    dataDir: options.dataDir,
+    port: config.taskMetadataPort,
+    availabilityZone: config.availabilityZone,
+    log,
+    signal: stop.signal,
+  });
   const reporter = new Reporter(client, log, stop.signal);
   const engine = new TaskEngine({
     runtime,
     config,
     report: (change) => reporter.report(change),
-    additions: { ...(options.labels ? { labels: options.labels } : {}) },
+    // The host label marks what this agent created, so after a restart it takes over exactly its
+    // own containers (several agents may share one Docker engine).
+    additions: {
+      labels: { ...options.labels, [HOST_LABEL]: hostId },
+      environment: (task, container) => metadata.environment(task, container),
+    },
   });
-  const channel = new ChannelClient({
-    endpoint: options.endpoint,
-    region: options.region,
-    credentials: options.credentials ?? client.config.credentials,
-  });
+  /** The channel at the endpoint DiscoverPollEndpoint names (the one the agent reached, if it names none). */
+  async function openChannel(containerInstance: string): Promise<ChannelClient> {
+    let endpoint = options.endpoint;
+    try {
+      const found = await client.send(
+        new DiscoverPollEndpointCommand({ cluster: config.cluster, containerInstance }),
+        {
+          abortSignal: stop.signal,
+        },
+      );
+      endpoint = found.endpoint ?? endpoint;
+    } catch (err) {
+      log.warn({ err }, 'DiscoverPollEndpoint failed; polling the endpoint the agent was given');
+    }
+    return new ChannelClient({
+      endpoint,
+      region: options.region,
+      credentials: options.credentials ?? client.config.credentials,
+    });
+  }
 
-  const registered = register();
+  /** Hands the containers a previous run of this agent left to the engine (retried until Docker answers). */
+  async function adoptLeftContainers(): Promise<void> {
+    for (let delay = BACKOFF_MS.first; !stop.signal.aborted; delay = Math.min(delay * 2, BACKOFF_MS.max)) {
+      try {
+        const left = await runtime.list({ labels: { [HOST_LABEL]: hostId }, signal: stop.signal });
+        if (left.length > 0)
+          log.info({ containers: left.length }, 'taking over the containers left on this host');
+        engine.adopt(left);
+        return;
+      } catch (err) {
+        if (stop.signal.aborted) return;
+        log.warn({ err, retryInMs: delay }, "cannot list this host's containers; retrying");
+        await setTimeout(delay * (0.5 + Math.random()), undefined, { signal: stop.signal }).catch(
+          () => undefined,
+        );
+      }
+    }
+  }
+
+  let markConnected: () => void = () => undefined;
+  const connected = new Promise<void>((resolve) => (markConnected = resolve));
+  const registered = metadata.ready.then(register); // the metadata endpoint first (see above)
   registered.catch(() => undefined); // a stop before registration is not an unhandled rejection
   const polling = registered.then(
-    (containerInstanceArn) =>
-      runPollLoop({
-        client: channel,
+    async (containerInstanceArn) => {
+      await adoptLeftContainers();
+      return runPollLoop({
+        client: await openChannel(containerInstanceArn),
         cluster: config.cluster,
         containerInstanceArn,
-        desire: (specs) => engine.desire(specs),
+        desire: (specs) => {
+          engine.desire(specs);
+          markConnected();
+        },
         log,
         signal: stop.signal,
         ...(options.pollWaitSeconds !== undefined ? { waitSeconds: options.pollWaitSeconds } : {}),
-      }),
+      });
+    },
     () => undefined,
   );
   return {
     config,
     registered,
+    connected,
     engine,
     async close() {
       stop.abort();
       await polling;
       await engine.close(); // containers keep running (a restarted agent re-attaches later)
       await reporter.drained();
+      await metadata.close();
       client.destroy();
     },
   };

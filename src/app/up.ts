@@ -1,5 +1,6 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { DockerRuntime } from '../agent/runtime/docker.js';
 import { startAgent, type RunningAgent } from './agent.js';
 import { startServer, type RunningServer, type ServerOptions } from './server.js';
@@ -11,6 +12,8 @@ import { startServer, type RunningServer, type ServerOptions } from './server.js
  * Writes `<dataDir>/berth.env` (mode 0600) so `set -a; . .berth/berth.env; set +a` points the AWS
  * CLI and SDKs at this Berth with the administrator's key.
  */
+const AGENT_CONNECT_WAIT_MS = 15_000;
+
 export interface Up {
   readonly server: RunningServer;
   readonly agent: RunningAgent | undefined;
@@ -37,6 +40,9 @@ export async function up(options: ServerOptions): Promise<Up> {
   chmodSync(envFile, 0o600); // writeFileSync keeps the mode of a file that already existed
 
   const agent = await localAgent(options, server);
+  // Ready means ready to place tasks here: wait (bounded) for the agent's first Poll.
+  if (agent !== undefined)
+    await Promise.race([agent.connected, delay(AGENT_CONNECT_WAIT_MS, undefined, { ref: false })]);
   return {
     server,
     agent,

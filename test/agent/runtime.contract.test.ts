@@ -73,7 +73,7 @@ function fakeSubject(): Subject {
     runtime: () => runtime ?? assert.fail('fake subject not set up'),
     program: (name, behavior) => runtime?.program(name, behavior),
     setup() {
-      runtime = new FakeRuntime({ localImages: [TEST_IMAGE] });
+      runtime = new FakeRuntime({ localImages: [TEST_IMAGE], bridgeGateway: '172.17.0.1' });
       return Promise.resolve();
     },
     async teardown() {
@@ -201,6 +201,27 @@ for (const subject of subjects) {
 
     it('names its engine for the agent to report', async () => {
       assert.match(await rt().engineVersion(), /^DockerVersion: \S+/);
+    });
+
+    it('names the host address on the default bridge, which bridge containers reach the host by', async () => {
+      const gateway = await rt().bridgeGateway();
+      assert.ok(gateway !== undefined, 'the engine has a default bridge');
+      assert.match(gateway, /^\d{1,3}(\.\d{1,3}){3}$/);
+    });
+
+    it('reports a bridge container’s own IPv4 address while it runs; a host one has none', async () => {
+      const onBridge = await run(rt(), specOf(uniqueName('addr-bridge'), { command: loopWith('') }));
+      const onHost = await run(
+        rt(),
+        specOf(uniqueName('addr-host'), { command: loopWith(''), networkMode: 'host' }),
+      );
+      const bridged = await present(rt(), onBridge);
+      assert.equal(bridged.ipv4Addresses?.length, 1, JSON.stringify(bridged.ipv4Addresses));
+      assert.match(bridged.ipv4Addresses[0] ?? '', /^\d{1,3}(\.\d{1,3}){3}$/);
+      assert.notEqual(bridged.ipv4Addresses[0], await rt().bridgeGateway());
+      assert.deepEqual((await present(rt(), onHost)).ipv4Addresses ?? [], []);
+      await rt().remove(onBridge);
+      await rt().remove(onHost);
     });
 
     it('runs a command and reports its exit code', async () => {

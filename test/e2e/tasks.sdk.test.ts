@@ -10,12 +10,15 @@ import {
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   InvalidParameterException,
+  ListTagsForResourceCommand,
   ListTasksCommand,
   RegisterContainerInstanceCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StartTaskCommand,
   StopTaskCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   type ContainerInstance,
   type ECSClient,
   type ListTasksCommandInput,
@@ -26,6 +29,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { registration } from '../support/fixtures.js';
 import { rejectsWith } from '../support/assert.js';
+import { connectAgent } from '../support/agent-session.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 
 const TASK_ARN = /^arn:aws:ecs:us-east-1:123456789012:task\/([a-zA-Z0-9_-]+)\/([0-9a-f]{32})$/;
@@ -75,6 +79,7 @@ describe('tasks through @aws-sdk/client-ecs', () => {
         new RegisterContainerInstanceCommand(registration(cluster, uniqueName(`i-${i}`))),
       );
       instances.push(out.containerInstance!.containerInstanceArn!);
+      await connectAgent(berth, cluster, out.containerInstance!.containerInstanceArn!);
     }
     return { cluster, instances };
   }
@@ -173,6 +178,23 @@ describe('tasks through @aws-sdk/client-ecs', () => {
     assert.deepEqual(
       described.failures?.map((f) => f.reason),
       ['MISSING'],
+    );
+
+    // Tags on a task ARN: TagResource, UntagResource, ListTagsForResource
+    await ecs.send(
+      new TagResourceCommand({ resourceArn: task.taskArn, tags: [{ key: 'owner', value: 'qa' }] }),
+    );
+    await ecs.send(new UntagResourceCommand({ resourceArn: task.taskArn, tagKeys: ['from'] }));
+    const listed = await ecs.send(new ListTagsForResourceCommand({ resourceArn: task.taskArn }));
+    assert.deepEqual(listed.tags?.map((t) => `${t.key}=${t.value}`).sort(), ['owner=qa', 'run=one']);
+    await rejectsWith(
+      ecs.send(
+        new ListTagsForResourceCommand({
+          resourceArn: task.taskArn!.replace(/[0-9a-f]{32}$/, '0'.repeat(32)),
+        }),
+      ),
+      InvalidParameterException,
+      /does not exist/,
     );
 
     // ListTasks filters and pagination
@@ -278,7 +300,7 @@ describe('tasks through @aws-sdk/client-ecs', () => {
       abstract new (...args: never[]) => Error,
       RegExp?,
     ][] = [
-      [{ taskDefinition: `${fam}:1` }, ClientException, /inactive/i],
+      [{ taskDefinition: `${fam}:1` }, InvalidParameterException, /^TaskDefinition is inactive$/],
       [{ taskDefinition: 'no-such-family' }, ClientException],
       [{ taskDefinition: fam, count: 0 }, InvalidParameterException],
       [{ taskDefinition: fam, count: 11 }, InvalidParameterException],

@@ -366,6 +366,79 @@ function handle(p: {
   };
 }
 
+export interface AgentProcess {
+  readonly pid: number;
+  readonly containerInstanceArn: string;
+  stderr(): string;
+  /** Sends `signal` (default SIGTERM) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<Omit<Exit, 'ms'>>;
+  readonly exited: Promise<Omit<Exit, 'ms'>>;
+}
+
+export interface AgentStartOptions {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: Credentials;
+  readonly dataDir: string;
+  /** ECS_CLUSTER, DOCKER_HOST, ECS_* settings. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly readyTimeoutMs?: number;
+}
+
+/** Runs `berth agent` as its own process; resolves once it printed its container instance ARN. */
+export function startAgentProcess(options: AgentStartOptions): Promise<AgentProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'agent', '--data-dir', options.dataDir], {
+    cwd: REPO_ROOT,
+    env: cleanEnv({
+      AWS_ENDPOINT_URL: options.endpoint,
+      AWS_REGION: options.region,
+      AWS_ACCESS_KEY_ID: options.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: options.credentials.secretAccessKey,
+      ...options.env,
+    }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-64 * 1024);
+  });
+  const exited = new Promise<Omit<Exit, 'ms'>>((resolve) => {
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  const timeoutMs = options.readyTimeoutMs ?? 30_000;
+  return new Promise<AgentProcess>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`berth agent did not register within ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    void exited.then((e) => {
+      clearTimeout(timer);
+      reject(new Error(`berth agent exited (${String(e.code ?? e.signal)})\n${stderr}`));
+    });
+    child.stdout.on('data', () => {
+      const arn = /^CONTAINER_INSTANCE_ARN=(.+)$/m.exec(stdout)?.[1];
+      if (arn === undefined) return;
+      clearTimeout(timer);
+      resolve({
+        pid: child.pid!,
+        containerInstanceArn: arn,
+        stderr: () => stderr,
+        exited,
+        async stop(signal = 'SIGTERM') {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          return exited;
+        },
+      });
+    });
+  });
+}
+
 /** Kills every child still running, closes SDK clients and removes the scratch dirs. */
 export async function cleanup(): Promise<void> {
   for (const c of sdkClients) c.destroy();

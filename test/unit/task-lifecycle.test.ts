@@ -16,6 +16,7 @@ import {
   type TaskHooks,
   type TaskState,
 } from '../../src/core/ecs/task-lifecycle.js';
+import { reportEvents, type TaskReport } from '../../src/core/ecs/task-report.js';
 
 const NO_HOOKS: TaskHooks = { provision: false, activate: false };
 const ALL_HOOKS: TaskHooks = { provision: true, activate: true };
@@ -96,6 +97,41 @@ describe('task lifecycle', () => {
     assert.equal(t.stopCode, 'ServiceSchedulerInitiated');
     assert.equal(t.stoppedReason, 'Scaling activity initiated');
     assert.equal(t.lastStatus, 'STOPPED');
+  });
+
+  it('waits for a container being launched when the task stops, instead of marking it STOPPED', () => {
+    const stopping = run(webAndSidecar(), [
+      { kind: 'pullStarted' },
+      { kind: 'pullStopped' },
+      { kind: 'containerLaunching', container: 'web' },
+      { kind: 'containerLaunching', container: 'log' },
+      { kind: 'containerStarted', container: 'web', runtimeId: 'c1' },
+      { kind: 'containerExited', container: 'web', exitCode: 3 },
+    ]);
+    assert.equal(stopping.lastStatus, 'STOPPING', 'the sidecar may still come up');
+    assert.equal(stopping.stopCode, 'EssentialContainerExited');
+    assert.equal(stopping.containers[1]?.lastStatus, 'PENDING');
+    const stopped = run(stopping, [
+      { kind: 'containerStarted', container: 'log', runtimeId: 'c2' },
+      { kind: 'containerExited', container: 'log', exitCode: 137 },
+    ]);
+    assert.equal(stopped.lastStatus, 'STOPPED');
+    assert.deepEqual(
+      stopped.containers.map((c) => [c.name, c.lastStatus, c.exitCode]),
+      [
+        ['web', 'STOPPED', 3],
+        ['log', 'STOPPED', 137],
+      ],
+    );
+    // Not launched: STOPPED at once, as before.
+    const never = run(webAndSidecar(), [
+      { kind: 'containerLaunching', container: 'web' },
+      { kind: 'stopRequested', code: 'UserInitiated' },
+    ]);
+    assert.equal(never.lastStatus, 'STOPPING');
+    assert.equal(never.containers[1]?.lastStatus, 'STOPPED');
+    const failed = nextTaskState(never, { kind: 'failedToStart', container: 'web', reason: 'boom' }, 9);
+    assert.equal(failed.lastStatus, 'STOPPED');
   });
 
   it('stops a task that failed to start with TaskFailedToStart and its reason, without startedAt', () => {
@@ -289,6 +325,7 @@ describe('task lifecycle properties', () => {
       { kind: 'deprovisioned' },
     ),
     fc.constantFrom(...names).map((container): TaskEvent => ({ kind: 'containerStarted', container })),
+    fc.constantFrom(...names).map((container): TaskEvent => ({ kind: 'containerLaunching', container })),
     fc
       .tuple(fc.constantFrom(...names), fc.integer({ min: 0, max: 255 }))
       .map(([container, exitCode]): TaskEvent => ({ kind: 'containerExited', container, exitCode })),
@@ -360,5 +397,50 @@ describe('task lifecycle properties', () => {
         assert.notEqual(t.stoppedAt, undefined);
       }),
     );
+  });
+});
+
+describe('agent reports in the control plane', () => {
+  const apply = (task: TaskState, report: TaskReport, now: number): TaskState =>
+    reportEvents(task, report).reduce((t, { event, at }) => nextTaskState(t, event, at ?? now), task);
+
+  it('keeps a task STOPPING while a container the agent may be starting is unreported', () => {
+    let t = apply(webAndSidecar(), { containers: [], pullStartedAt: 1, pullStoppedAt: 2 }, 2);
+    t = apply(t, { containers: [{ name: 'web', status: 'RUNNING', runtimeId: 'c1' }] }, 3);
+    t = apply(t, { containers: [{ name: 'web', status: 'STOPPED', exitCode: 3 }] }, 4);
+    assert.equal(t.lastStatus, 'STOPPING', 'the sidecar may be coming up on the host');
+    assert.equal(t.stopCode, 'EssentialContainerExited');
+    t = apply(t, { containers: [{ name: 'log', status: 'RUNNING', runtimeId: 'c2' }] }, 5);
+    t = apply(t, { containers: [{ name: 'log', status: 'STOPPED', exitCode: 137 }] }, 6);
+    assert.equal(t.lastStatus, 'STOPPED');
+    assert.deepEqual(
+      t.containers.map((c) => [c.name, c.exitCode]),
+      [
+        ['web', 3],
+        ['log', 137],
+      ],
+    );
+  });
+
+  it('still stops at once a task the agent has not reported on', () => {
+    const t = nextTaskState(webAndSidecar(), { kind: 'stopRequested', code: 'UserInitiated' }, 1);
+    assert.equal(t.lastStatus, 'STOPPED');
+  });
+
+  it('reads an essential container stopped with a reason before it ran as a failure to start', () => {
+    const t = apply(
+      webAndSidecar(),
+      { containers: [{ name: 'web', status: 'STOPPED', reason: 'CannotCreateContainerError: privileged' }] },
+      1,
+    );
+    assert.equal(t.stopCode, 'TaskFailedToStart');
+    assert.equal(t.stoppedReason, 'CannotCreateContainerError: privileged');
+    const done = apply(
+      t,
+      { status: 'STOPPED', reason: 'CannotCreateContainerError: privileged', containers: [] },
+      2,
+    );
+    assert.equal(done.lastStatus, 'STOPPED');
+    assert.equal(done.stopCode, 'TaskFailedToStart');
   });
 });

@@ -29,6 +29,8 @@ export interface AgentTask {
   readonly cluster: string;
   readonly taskDefinition: TaskDefinition;
   readonly overrides?: TaskOverride;
+  /** Containers the control plane saw start; a restarted agent that finds one missing reports it lost. */
+  readonly startedContainers?: readonly string[];
 }
 
 export interface PollResponse {

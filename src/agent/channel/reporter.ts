@@ -14,10 +14,13 @@ import type { ContainerView, StateChange, TaskView } from '../engine/task-runner
  * in the order the engine made them (a container's exit before its task's STOPPED, so the exit
  * code is not lost): a container change as SubmitContainerStateChange, a task change as
  * SubmitTaskStateChange (with the image digests its containers were started from, and the pull
- * times). A failed submission is retried with backoff a few times, then dropped with a warning.
+ * times). A refusal (the task is gone, or the change is invalid) is dropped with a warning; any
+ * other failure (the control plane is down or restarting, throttling) is retried with capped
+ * backoff until it lands, so the control plane converges once it is back.
  */
 const REPORTABLE = new Set(['PENDING', 'RUNNING', 'STOPPED']);
-const ATTEMPTS = 5;
+const RETRY_MS = { first: 200, max: 10_000 };
+const REFUSALS = new Set(['InvalidParameterException', 'ClientException', 'AccessDeniedException']);
 
 export function containerSubmission(view: ContainerView): SubmitContainerStateChangeCommandInput {
   return {
@@ -98,21 +101,21 @@ export class Reporter {
   }
 
   private async deliver(send: () => Promise<unknown>, change: StateChange): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    for (let delay = RETRY_MS.first; ; delay = Math.min(delay * 2, RETRY_MS.max)) {
       if (this.signal.aborted) return;
       try {
         await send();
         return;
       } catch (err) {
         if (this.signal.aborted) return;
-        const code = (err as { name?: string }).name;
         // A refusal (the task is gone or already STOPPED) will not change on a retry.
-        if (attempt >= ATTEMPTS || code === 'InvalidParameterException' || code === 'ClientException') {
-          this.log.warn({ err, taskArn: change.taskArn, kind: change.kind }, 'state change not delivered');
+        if (REFUSALS.has((err as { name?: string }).name ?? '')) {
+          this.log.warn({ err, taskArn: change.taskArn, kind: change.kind }, 'state change refused');
           return;
         }
-        const delay = 200 * 2 ** attempt * (0.5 + Math.random());
-        await sleep(delay, undefined, { signal: this.signal }).catch(() => undefined);
+        if (delay >= RETRY_MS.max)
+          this.log.warn({ err, taskArn: change.taskArn, retryInMs: delay }, 'state change not delivered yet');
+        await sleep(delay * (0.5 + Math.random()), undefined, { signal: this.signal }).catch(() => undefined);
       }
     }
   }

@@ -75,8 +75,12 @@ export function taskSpecFrom(task: AgentTask): TaskSpec {
     ...(stopCode !== undefined ? { stopCode } : {}),
     ...(task.stoppedReason !== undefined ? { stoppedReason: task.stoppedReason } : {}),
     networkMode: networkMode as NetworkMode,
+    ...taskLimits(task.overrides?.cpu ?? definition.cpu, task.overrides?.memory ?? definition.memory),
     ...(volumes.length > 0 ? { volumes } : {}),
     containers,
+    ...(task.startedContainers !== undefined && task.startedContainers.length > 0
+      ? { startedContainers: task.startedContainers }
+      : {}),
   };
 }
 
@@ -175,4 +179,14 @@ function containerFrom(c: ContainerDefinition, o: ContainerOverride | undefined)
     pseudoTerminal: c.pseudoTerminal,
     interactive: c.interactive,
   });
+}
+
+/** Task-level cpu/memory as numbers; the control plane stores them as unit strings ("1024", "512"). */
+function taskLimits(cpu: string | undefined, memory: string | undefined): { cpu?: number; memory?: number } {
+  const n = (text: string | undefined): number | undefined => {
+    const value = text === undefined || text.trim() === '' ? NaN : Number(text);
+    return Number.isFinite(value) && value > 0 ? value : undefined;
+  };
+  const [c, m] = [n(cpu), n(memory)];
+  return { ...(c !== undefined ? { cpu: c } : {}), ...(m !== undefined ? { memory: m } : {}) };
 }

@@ -1,7 +1,7 @@
 import type { AgentConfig } from '../config.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { ContainerSummary, Runtime } from '../runtime/runtime.js';
 import { TaskRunner, type StateChange, type TaskSnapshot } from './task-runner.js';
-import type { AgentAdditions, TaskSpec } from './task-spec.js';
+import { ECS_LABELS, type AgentAdditions, type TaskSpec } from './task-spec.js';
 
 /**
  * The task manager: keeps one `TaskRunner` (actor) per task and routes specs to them. It owns no
@@ -14,6 +14,11 @@ import type { AgentAdditions, TaskSpec } from './task-spec.js';
  * call is left alone (the control plane stops a task by sending desiredStatus STOPPED, not by
  * omitting it). Once an actor has cleaned up, its task is remembered so a late spec cannot start it
  * again.
+ *
+ * After an agent restart, `adopt` hands over the containers this agent left on the host (found by
+ * its labels) before the first `desire`: the actor of each task takes its containers over instead
+ * of creating new ones. Whatever the first `desire` does not claim belongs to no task the control
+ * plane still assigns here, and is stopped and removed.
  */
 
 export interface EngineOptions {
@@ -34,8 +39,23 @@ export class TaskEngine {
   /** Tasks whose actors finished (cleaned up), with the last version they saw. */
   private readonly finished = new Map<string, number>();
   private closed = false;
+  /** Adopted containers not yet claimed by an actor: task ARN → container name → runtime id. */
+  private adoptable = new Map<string, Record<string, string>>();
+  private orphansSwept: Promise<void> | undefined;
 
   constructor(private readonly options: EngineOptions) {}
+
+  /** Containers found on the host at start, for the actors of their tasks to take over. */
+  adopt(containers: readonly ContainerSummary[]): void {
+    for (const c of containers) {
+      const taskArn = c.labels[ECS_LABELS.taskArn];
+      const name = c.labels[ECS_LABELS.containerName];
+      if (taskArn === undefined || name === undefined) continue;
+      const own = this.adoptable.get(taskArn) ?? {};
+      own[name] = c.runtimeId;
+      this.adoptable.set(taskArn, own);
+    }
+  }
 
   desire(specs: readonly TaskSpec[]): void {
     if (this.closed) return;
@@ -45,8 +65,14 @@ export class TaskEngine {
         runner.desire(spec);
         continue;
       }
-      if (this.finished.has(spec.taskArn) || spec.desiredStatus === 'STOPPED') continue;
-      const created = new TaskRunner(spec, this.options);
+      const adopted = this.adoptable.get(spec.taskArn);
+      this.adoptable.delete(spec.taskArn);
+      if (this.finished.has(spec.taskArn)) continue;
+      // A task meant to stop with nothing here to stop needs no actor — unless the control plane
+      // saw its containers start (an agent restart lost them): then the actor reports them lost.
+      const hasWork = adopted !== undefined || (spec.startedContainers?.length ?? 0) > 0;
+      if (spec.desiredStatus === 'STOPPED' && !hasWork) continue;
+      const created = new TaskRunner(spec, this.options, adopted);
       this.runners.set(spec.taskArn, created);
       void created.done.then(() => {
         if (this.closed || this.runners.get(spec.taskArn) !== created) return;
@@ -54,6 +80,28 @@ export class TaskEngine {
         this.finished.set(spec.taskArn, created.version);
       });
     }
+    this.orphansSwept ??= this.removeOrphans();
+  }
+
+  /** Settles once the containers no task claimed (after the first `desire`) are gone. */
+  orphansRemoved(): Promise<void> {
+    return this.orphansSwept ?? Promise.resolve();
+  }
+
+  private async removeOrphans(): Promise<void> {
+    const orphans = [...this.adoptable.values()].flatMap((byName) => Object.values(byName));
+    this.adoptable = new Map();
+    const { runtime, config } = this.options;
+    await Promise.all(
+      orphans.map(async (runtimeId) => {
+        try {
+          await runtime.stop(runtimeId, config.containerStopTimeoutSeconds);
+          await runtime.remove(runtimeId);
+        } catch {
+          // Best effort: the next agent start finds it again.
+        }
+      }),
+    );
   }
 
   /** Every task the engine is running or has not cleaned up yet. */
@@ -63,6 +111,14 @@ export class TaskEngine {
 
   task(taskArn: string): TaskSnapshot | undefined {
     return this.runners.get(taskArn)?.snapshot();
+  }
+
+  /**
+   * The narrow read the task metadata endpoint needs: every task with the spec it runs beside its
+   * snapshot (family, revision, limits and network mode are in the spec, statuses in the snapshot).
+   */
+  described(): { readonly spec: TaskSpec; readonly snapshot: TaskSnapshot }[] {
+    return [...this.runners.values()].map((r) => ({ spec: r.desired, snapshot: r.snapshot() }));
   }
 
   /** Ends every actor; containers keep running (the agent re-attaches after a restart). */

@@ -142,10 +142,30 @@ export function nextActions(spec: TaskSpec, known: KnownTask): Action[] {
     }
     for (const name of readiness.startable) {
       const k = of(name);
-      if (k?.pull === 'done' && k.busy === undefined && k.runtime !== 'running' && k.runtime !== 'exited')
-        actions.push({ kind: 'launch', container: name });
+      if (k?.pull === 'done' && k.busy === undefined && k.runtime !== 'running' && k.runtime !== 'exited') {
+        // Recorded first, so a stop that comes while the launch is in flight waits for its outcome.
+        const launching = life.containers.find((c) => c.name === name)?.launching === true;
+        actions.push(
+          launching
+            ? { kind: 'launch', container: name }
+            : { kind: 'record', event: { kind: 'containerLaunching', container: name } },
+        );
+      }
     }
     return actions;
+  }
+  // Stopping: a container whose launch ended without it running (nor exiting) will not run now.
+  for (const c of life.containers) {
+    const k = of(c.name);
+    if (
+      c.lastStatus === 'PENDING' &&
+      c.launching === true &&
+      k !== undefined &&
+      k.busy === undefined &&
+      k.runtime !== 'running' &&
+      k.runtime !== 'exited'
+    )
+      actions.push({ kind: 'record', event: { kind: 'containerExited', container: c.name } });
   }
   const active = (name: string): boolean => {
     const k = of(name);
@@ -171,4 +191,53 @@ export function isSettled(known: KnownTask): boolean {
       (k) => k.busy === undefined && k.runtime !== 'running' && k.pull !== 'pulling',
     )
   );
+}
+
+/** What the control plane is told of the task and each container (what the runner reports). Pure. */
+export function viewsOf(spec: TaskSpec, known: KnownTask): [TaskView, ...ContainerView[]] {
+  const life = known.lifecycle;
+  const { cluster, taskArn } = spec;
+  const date = (ms: number | undefined): Date | undefined => (ms === undefined ? undefined : new Date(ms));
+  const task = compact<TaskView>({
+    kind: 'task',
+    cluster,
+    taskArn,
+    lastStatus: life.lastStatus,
+    desiredStatus: life.desiredStatus,
+    healthStatus: life.healthStatus,
+    stopCode: life.stopCode,
+    stoppedReason: life.stoppedReason,
+    pullStartedAt: date(life.pullStartedAt),
+    pullStoppedAt: date(life.pullStoppedAt),
+    startedAt: date(life.startedAt),
+    stoppingAt: date(life.stoppingAt),
+    executionStoppedAt: date(life.executionStoppedAt),
+    stoppedAt: date(life.stoppedAt),
+  });
+  const containers = life.containers.map((c): ContainerView => {
+    const k = known.containers[c.name];
+    const container = spec.containers.find((s) => s.name === c.name);
+    return compact<ContainerView>({
+      kind: 'container',
+      cluster,
+      taskArn,
+      containerName: c.name,
+      lastStatus: c.lastStatus,
+      image: container?.image ?? '',
+      imageDigest: k?.imageDigest,
+      runtimeId: k?.runtimeId ?? c.runtimeId,
+      exitCode: c.exitCode,
+      reason: c.reason,
+      healthStatus: c.healthStatus,
+      networkBindings: c.lastStatus === 'PENDING' ? [] : (k?.networkBindings ?? []),
+      startedAt: date(c.startedAt),
+      finishedAt: c.lastStatus === 'STOPPED' ? date(k?.finishedAt) : undefined,
+    });
+  });
+  return [task, ...containers];
+}
+
+/** Drops the properties whose value is undefined (exactOptionalPropertyTypes). */
+function compact<T extends object>(value: { [K in keyof T]: T[K] | undefined }): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { nextTaskState, type TaskEvent } from '../../core/ecs/task-lifecycle.js';
 import type { AgentConfig } from '../config.js';
 import { EventQueue } from '../runtime/event-queue.js';
@@ -29,6 +30,7 @@ import {
   type StateChange,
   type TaskSnapshot,
   type TaskView,
+  viewsOf,
 } from './known-task.js';
 
 export type { ContainerView, StateChange, TaskSnapshot, TaskView } from './known-task.js';
@@ -72,7 +74,18 @@ type Message =
   | { readonly type: 'launchFailed'; readonly container: string; readonly error: unknown }
   | { readonly type: 'stopped'; readonly container: string; readonly state: ContainerState }
   | { readonly type: 'stopFailed'; readonly container: string }
+  /** The event stream is live (again) and this is what the runtime holds now, by container name. */
+  | {
+      readonly type: 'synced';
+      readonly states: Readonly<Record<string, ContainerState>>;
+      readonly first: boolean;
+    }
   | { readonly type: 'cleanup' };
+
+/** A container's `reason` when it vanished from the host while the agent was not watching. */
+export const LOST_REASON = 'CannotInspectContainerError: the container no longer exists on this host';
+
+const RESUBSCRIBE_MS = { first: 250, max: 10_000 };
 
 /** A runtime failure as ECS's reason text: the error code first (`CannotPullContainerError: …`). */
 export function reasonOf(err: unknown, fallback: RuntimeErrorCode): string {
@@ -91,12 +104,19 @@ export class TaskRunner {
   private readonly now: () => number;
   private cleanupTimer: NodeJS.Timeout | undefined;
   private failure: string | undefined;
+  /** No decision is taken before the first sync: an adopted container must be known before a launch. */
+  private synced = false;
   /** Resolves when the loop ends: after the cleanup, or on `close()`. Never rejects. */
   readonly done: Promise<void>;
 
+  /**
+   * `adopted`: containers of this task found on the host at start (after an agent restart), by
+   * container name → runtime id. The actor takes them over instead of creating new ones.
+   */
   constructor(
     spec: TaskSpec,
     private readonly options: RunnerOptions,
+    private readonly adopted: Readonly<Record<string, string>> = {},
   ) {
     this.taskArn = spec.taskArn;
     this.spec = spec;
@@ -121,6 +141,11 @@ export class TaskRunner {
     return this.spec.version;
   }
 
+  /** The spec this actor runs (definition, limits, network mode): read by the metadata endpoint. */
+  get desired(): TaskSpec {
+    return this.spec;
+  }
+
   snapshot(): TaskSnapshot {
     const [task, ...containers] = this.views();
     return {
@@ -143,22 +168,15 @@ export class TaskRunner {
 
   private async run(): Promise<void> {
     const signal = this.controller.signal;
-    let pump: Promise<void> = Promise.resolve();
+    const pump = this.pumpEvents(signal);
     try {
-      const stream = await this.options.runtime.events({
-        signal,
-        labels: { [ECS_LABELS.taskArn]: this.taskArn },
-      });
-      pump = (async () => {
-        for await (const event of stream) this.mailbox.push({ type: 'event', event });
-      })();
-      this.step();
       for await (const message of this.mailbox) {
         if (message.type === 'cleanup') {
           await this.removeContainers();
           break;
         }
         this.handle(message);
+        if (!this.synced) continue;
         this.step();
         if (this.cleanupTimer === undefined && isSettled(this.known)) this.scheduleCleanup();
       }
@@ -167,8 +185,47 @@ export class TaskRunner {
     } finally {
       if (this.cleanupTimer !== undefined) clearTimeout(this.cleanupTimer);
       this.controller.abort();
-      await pump.catch(() => undefined);
+      await pump;
     }
+  }
+
+  /**
+   * Feeds the runtime's events for this task into the mailbox. Each time the subscription is live
+   * (at start, and again after the engine went away — a dockerd restart ends the stream) it first
+   * inspects every container the actor knows of (at start: the adopted ones) and sends that as a
+   * `synced` message, so nothing that happened while no one was listening is missed.
+   */
+  private async pumpEvents(signal: AbortSignal): Promise<void> {
+    let first = true;
+    let delay = RESUBSCRIBE_MS.first;
+    while (!signal.aborted) {
+      try {
+        const stream = await this.options.runtime.events({
+          signal,
+          labels: { [ECS_LABELS.taskArn]: this.taskArn },
+        });
+        const ids = first ? this.adopted : this.runtimeIds();
+        const states: Record<string, ContainerState> = {};
+        for (const [name, runtimeId] of Object.entries(ids))
+          states[name] = await this.options.runtime.inspect(runtimeId, { signal });
+        this.mailbox.push({ type: 'synced', states, first });
+        first = false;
+        delay = RESUBSCRIBE_MS.first;
+        for await (const event of stream) this.mailbox.push({ type: 'event', event });
+      } catch {
+        // The engine does not answer (yet): try again below.
+      }
+      if (signal.aborted) return;
+      await sleep(delay * (0.5 + Math.random()), undefined, { signal }).catch(() => undefined);
+      delay = Math.min(delay * 2, RESUBSCRIBE_MS.max);
+    }
+  }
+
+  private runtimeIds(): Record<string, string> {
+    const ids: Record<string, string> = {};
+    for (const [name, k] of Object.entries(this.known.containers))
+      if (k.runtimeId !== undefined) ids[name] = k.runtimeId;
+    return ids;
   }
 
   private scheduleCleanup(): void {
@@ -258,9 +315,51 @@ export class TaskRunner {
       case 'event':
         this.onEvent(message.event);
         return;
+      case 'synced':
+        for (const [name, state] of Object.entries(message.states)) this.reconcile(name, state);
+        if (message.first) this.markLostContainers();
+        this.synced = true;
+        return;
       case 'cleanup':
         return;
     }
+  }
+
+  /** Folds what an inspect after (re)subscribing found into the known state. */
+  private reconcile(name: string, state: ContainerState): void {
+    const k = this.known.containers[name];
+    if (k === undefined || k.busy !== undefined) return;
+    if (state.status === 'removed') {
+      if (k.runtime === 'created' || k.runtime === 'running') this.lost(name, state.runtimeId);
+      return;
+    }
+    // A container on the host means its image is present.
+    if (k.pull === 'none') this.patch(name, { pull: 'done' });
+    if (state.status === 'created') {
+      if (k.runtime === 'none') this.patch(name, { runtimeId: state.runtimeId, runtime: 'created' });
+      return;
+    }
+    if (state.oomKilled) this.patch(name, { oomKilled: true });
+    this.observe(name, state);
+    if (state.status === 'running' && (state.health === 'healthy' || state.health === 'unhealthy'))
+      this.apply({
+        kind: 'containerHealthChanged',
+        container: name,
+        healthStatus: state.health === 'healthy' ? 'HEALTHY' : 'UNHEALTHY',
+      });
+  }
+
+  /** After a restart: a container the control plane saw start, with none on the host, was lost. */
+  private markLostContainers(): void {
+    for (const name of this.spec.startedContainers ?? []) {
+      const k = this.known.containers[name];
+      if (k !== undefined && k.runtime === 'none') this.lost(name, undefined);
+    }
+  }
+
+  private lost(name: string, runtimeId: string | undefined): void {
+    this.patch(name, { pull: 'done' });
+    this.exited(name, runtimeId, undefined, this.now(), LOST_REASON);
   }
 
   private onEvent(event: RuntimeEvent): void {
@@ -316,18 +415,30 @@ export class TaskRunner {
   }
 
   /** The container's process ended (a die event, or found exited): it must have started first. */
-  private exited(name: string, runtimeId: string, exitCode: number | undefined, at: number): void {
+  private exited(
+    name: string,
+    runtimeId: string | undefined,
+    exitCode: number | undefined,
+    at: number,
+    reason?: string,
+  ): void {
     const k = this.known.containers[name];
     if (k === undefined) return;
     if (k.runtime !== 'exited') this.patch(name, { runtime: 'exited', runtimeId, finishedAt: at });
     const life = this.known.lifecycle.containers.find((c) => c.name === name);
-    if (life?.lastStatus === 'PENDING') this.apply({ kind: 'containerStarted', container: name, runtimeId });
+    if (life?.lastStatus === 'PENDING')
+      this.apply({
+        kind: 'containerStarted',
+        container: name,
+        ...(runtimeId !== undefined ? { runtimeId } : {}),
+      });
     const oom = this.known.containers[name]?.oomKilled === true;
+    const why = reason ?? (oom ? OOM_REASON : undefined);
     this.apply({
       kind: 'containerExited',
       container: name,
       ...(exitCode !== undefined ? { exitCode } : {}),
-      ...(oom ? { reason: OOM_REASON } : {}),
+      ...(why !== undefined ? { reason: why } : {}),
     });
   }
 
@@ -379,7 +490,9 @@ export class TaskRunner {
     try {
       let runtimeId = existing;
       if (runtimeId === undefined) {
-        runtimeId = await runtime.create(containerSpecFor(this.spec, container, config, additions), { signal });
+        runtimeId = await runtime.create(containerSpecFor(this.spec, container, config, additions), {
+          signal,
+        });
         this.mailbox.push({ type: 'created', container: container.name, runtimeId });
       }
       await runtime.start(runtimeId, { signal });
@@ -428,46 +541,7 @@ export class TaskRunner {
   // ---- reports ----
 
   private views(): [TaskView, ...ContainerView[]] {
-    const life = this.known.lifecycle;
-    const { cluster, taskArn } = this.spec;
-    const date = (ms: number | undefined): Date | undefined => (ms === undefined ? undefined : new Date(ms));
-    const task = compact<TaskView>({
-      kind: 'task',
-      cluster,
-      taskArn,
-      lastStatus: life.lastStatus,
-      desiredStatus: life.desiredStatus,
-      healthStatus: life.healthStatus,
-      stopCode: life.stopCode,
-      stoppedReason: life.stoppedReason,
-      pullStartedAt: date(life.pullStartedAt),
-      pullStoppedAt: date(life.pullStoppedAt),
-      startedAt: date(life.startedAt),
-      stoppingAt: date(life.stoppingAt),
-      executionStoppedAt: date(life.executionStoppedAt),
-      stoppedAt: date(life.stoppedAt),
-    });
-    const containers = life.containers.map((c): ContainerView => {
-      const k = this.known.containers[c.name];
-      const spec = this.spec.containers.find((s) => s.name === c.name);
-      return compact<ContainerView>({
-        kind: 'container',
-        cluster,
-        taskArn,
-        containerName: c.name,
-        lastStatus: c.lastStatus,
-        image: spec?.image ?? '',
-        imageDigest: k?.imageDigest,
-        runtimeId: k?.runtimeId ?? c.runtimeId,
-        exitCode: c.exitCode,
-        reason: c.reason,
-        healthStatus: c.healthStatus,
-        networkBindings: c.lastStatus === 'PENDING' ? [] : (k?.networkBindings ?? []),
-        startedAt: date(c.startedAt),
-        finishedAt: c.lastStatus === 'STOPPED' ? date(k?.finishedAt) : undefined,
-      });
-    });
-    return [task, ...containers];
+    return viewsOf(this.spec, this.known);
   }
 
   /** Reports each view that differs from what was last sent: containers first, then the task. */
@@ -489,9 +563,4 @@ export class TaskRunner {
 
 function viewKey(view: StateChange): string {
   return view.kind === 'task' ? 'task' : `container:${view.containerName}`;
-}
-
-/** Drops the properties whose value is undefined (exactOptionalPropertyTypes). */
-function compact<T extends object>(value: { [K in keyof T]: T[K] | undefined }): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -109,8 +109,16 @@ export interface TaskSpec {
   readonly stoppedReason?: string;
   /** Default `bridge`. */
   readonly networkMode?: NetworkMode;
+  /** Task-level limits, when the definition (or the task's overrides) set them: CPU units, MiB. */
+  readonly cpu?: number;
+  readonly memory?: number;
   readonly volumes?: readonly VolumeSpec[];
   readonly containers: readonly TaskContainerSpec[];
+  /**
+   * Containers the control plane already saw start. After an agent restart, one of these with no
+   * container on the host was lost (removed while the agent was away) and must not be started again.
+   */
+  readonly startedContainers?: readonly string[];
 }
 
 /** The agent refuses to run this container (ECS_DISABLE_PRIVILEGED, an unknown volume, …). */

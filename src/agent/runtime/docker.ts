@@ -14,6 +14,7 @@ import {
   type HealthStatus,
   type ListOptions,
   type NetworkBinding,
+  type NetworkCounters,
   type PortProtocol,
   type PresentContainerState,
   type PullBehavior,
@@ -218,6 +219,9 @@ export class DockerRuntime implements Runtime {
         onlineCpus: s.cpu_stats.online_cpus || 1,
         memoryUsageBytes: s.memory_stats.usage ?? 0,
         memoryLimitBytes: s.memory_stats.limit ?? 0,
+        ...(s.pids_stats?.current !== undefined ? { pids: s.pids_stats.current } : {}),
+        // Absent for containers without a network namespace of their own (`host`, `none`).
+        ...(s.networks ? { networks: countersOf(s.networks) } : {}),
       };
     } catch (err) {
       throw this.translate(err, 'CannotCollectStatsError', `stats ${runtimeId}`, signal);
@@ -233,6 +237,19 @@ export class DockerRuntime implements Runtime {
     } catch (err) {
       throw this.translate(err, 'CannotListContainersError', 'read the engine version', signal);
     }
+  }
+
+  async bridgeGateway(opts: CallOptions = {}): Promise<string | undefined> {
+    const signal = this.deadline(opts, this.callTimeoutMs);
+    let info: { IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] } };
+    try {
+      // dockerode's network inspect takes no signal: race it against the deadline instead.
+      info = (await raceSignal(this.docker.getNetwork('bridge').inspect(), signal)) as typeof info;
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw this.translate(err, 'CannotListContainersError', 'inspect the bridge network', signal);
+    }
+    return gatewayOf(info.IPAM?.Config ?? []);
   }
 
   // ---- helpers ----
@@ -482,9 +499,65 @@ function fromInspect(
     ...(startedAt ? { startedAt } : {}),
     ...(finishedAt && status === 'exited' ? { finishedAt } : {}),
     networkBindings: status === 'running' ? bindingsOf(info) : [],
+    ipv4Addresses: status === 'running' ? addressesOf(info) : [],
     labels: { ...info.Config.Labels },
     ...(error ? { error } : {}),
   };
+}
+
+/**
+ * The bridge's IPv4 gateway. The default bridge often lists only its subnet (the daemon does not
+ * record the gateway it gave docker0): then it is the subnet's first address, as the daemon assigns.
+ */
+export function gatewayOf(configs: readonly { Subnet?: string; Gateway?: string }[]): string | undefined {
+  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+  for (const c of configs) if (c.Gateway !== undefined && ipv4.test(c.Gateway)) return c.Gateway;
+  for (const c of configs) {
+    const [address, bits] = (c.Subnet ?? '').split('/');
+    if (address === undefined || !ipv4.test(address) || bits === undefined) continue;
+    const n = address.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
+    const mask = Number(bits) === 0 ? 0 : (0xffffffff << (32 - Number(bits))) >>> 0;
+    const first = ((n & mask) >>> 0) + 1;
+    return [24, 16, 8, 0].map((shift) => (first >>> shift) & 255).join('.');
+  }
+  return undefined;
+}
+
+/** One interface's counters in Docker's stats (API v1.41). */
+interface DockerCounters {
+  rx_bytes: number;
+  rx_packets: number;
+  rx_errors: number;
+  rx_dropped: number;
+  tx_bytes: number;
+  tx_packets: number;
+  tx_errors: number;
+  tx_dropped: number;
+}
+
+function countersOf(networks: Record<string, DockerCounters>): Record<string, NetworkCounters> {
+  const out: Record<string, NetworkCounters> = {};
+  for (const [name, n] of Object.entries(networks)) {
+    out[name] = {
+      rxBytes: n.rx_bytes,
+      rxPackets: n.rx_packets,
+      rxErrors: n.rx_errors,
+      rxDropped: n.rx_dropped,
+      txBytes: n.tx_bytes,
+      txPackets: n.tx_packets,
+      txErrors: n.tx_errors,
+      txDropped: n.tx_dropped,
+    };
+  }
+  return out;
+}
+
+/** The container's own addresses on its networks (none for `host`/`none`: Docker leaves them empty). */
+function addressesOf(info: Docker.ContainerInspectInfo): string[] {
+  const networks = (info.NetworkSettings.Networks ?? {}) as Record<string, { IPAddress?: string }>;
+  return Object.values(networks)
+    .map((n) => n.IPAddress ?? '')
+    .filter((ip) => ip !== '');
 }
 
 function bindingsOf(info: Docker.ContainerInspectInfo): NetworkBinding[] {

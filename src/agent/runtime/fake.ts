@@ -66,6 +66,8 @@ export interface FakeRuntimeOptions {
   /** Reported as the memory limit of containers without one; default 4096. */
   readonly hostMemoryMiB?: number;
   readonly now?: () => Date;
+  /** What `bridgeGateway` answers; default none (there is no real bridge to reach). */
+  readonly bridgeGateway?: string;
 }
 
 interface FakeContainer {
@@ -83,6 +85,8 @@ interface FakeContainer {
   finishedAt: Date | undefined;
   error: string | undefined;
   bindings: NetworkBinding[];
+  /** Its simulated address on the bridge (`bridge` mode only). */
+  readonly address: string | undefined;
   /** Pending timers of the current run; all cleared when it exits. */
   timers: Set<NodeJS.Timeout>;
   /** Resolvers of `stop` calls waiting for the exit. */
@@ -122,6 +126,7 @@ export class FakeRuntime implements Runtime {
   private readonly hostPorts = new Map<string, string>();
   private readonly portRange: readonly [number, number];
   private nextPort: number;
+  private addressesGiven = 0;
   private readonly now: () => Date;
 
   constructor(private readonly options: FakeRuntimeOptions = {}) {
@@ -242,6 +247,7 @@ export class FakeRuntime implements Runtime {
       finishedAt: undefined,
       error: undefined,
       bindings: [],
+      address: (spec.networkMode ?? 'bridge') === 'bridge' ? this.nextAddress() : undefined,
       timers: new Set(),
       onExit: [],
     });
@@ -300,6 +306,7 @@ export class FakeRuntime implements Runtime {
       ...(c.startedAt ? { startedAt: c.startedAt } : {}),
       ...(c.finishedAt ? { finishedAt: c.finishedAt } : {}),
       networkBindings: c.status === 'running' ? [...c.bindings] : [],
+      ipv4Addresses: c.status === 'running' && c.address !== undefined ? [c.address] : [],
       labels: { ...c.spec.labels },
       ...(c.error !== undefined ? { error: c.error } : {}),
     };
@@ -343,6 +350,16 @@ export class FakeRuntime implements Runtime {
 
   engineVersion(_opts?: CallOptions): Promise<string> {
     return Promise.resolve('DockerVersion: fake');
+  }
+
+  bridgeGateway(_opts?: CallOptions): Promise<string | undefined> {
+    return Promise.resolve(this.options.bridgeGateway);
+  }
+
+  /** Addresses from 172.17.0.2 upwards, as Docker hands them out on its default bridge. */
+  private nextAddress(): string {
+    const n = 2 + this.addressesGiven++;
+    return `172.17.${(n >> 8) & 255}.${n & 255}`;
   }
 
   stats(runtimeId: string, _opts?: CallOptions): Promise<ContainerStats> {

@@ -162,6 +162,12 @@ export interface PresentContainerState {
   readonly finishedAt?: Date;
   /** Host ports actually assigned (dynamic ones resolved) while running; `host` mode: the container ports. */
   readonly networkBindings: readonly NetworkBinding[];
+  /**
+   * The container's own IPv4 addresses on the engine's networks while running (`bridge`: its address
+   * on the bridge); empty for `host` and `none`, which have no address of their own. The task
+   * metadata endpoint reports them as ECS's `Networks[].IPv4Addresses`.
+   */
+  readonly ipv4Addresses?: readonly string[];
   /** The spec's labels, plus (Docker) those the image carries and the spec did not override. */
   readonly labels: Readonly<Record<string, string>>;
   /** The engine's own error text (e.g. a failed start), when it recorded one. */
@@ -222,6 +228,21 @@ export interface ContainerStats {
   readonly memoryUsageBytes: number;
   /** The effective limit: the hard limit, or the host's memory when none is set. */
   readonly memoryLimitBytes: number;
+  /** Processes in the container, when the engine reports it. */
+  readonly pids?: number;
+  /** Cumulative traffic per interface of the container's own network namespace (none in `host` mode). */
+  readonly networks?: Readonly<Record<string, NetworkCounters>>;
+}
+
+export interface NetworkCounters {
+  readonly rxBytes: number;
+  readonly rxPackets: number;
+  readonly rxErrors: number;
+  readonly rxDropped: number;
+  readonly txBytes: number;
+  readonly txPackets: number;
+  readonly txErrors: number;
+  readonly txDropped: number;
 }
 
 export type RuntimeErrorCode =
@@ -304,4 +325,11 @@ export interface Runtime {
 
   /** The engine underneath, as the agent reports it in `versionInfo.dockerVersion`. */
   engineVersion(opts?: CallOptions): Promise<string>;
+
+  /**
+   * The host's IPv4 address on the engine's default bridge network (its gateway): the address
+   * `bridge` containers reach this host's services by, such as the task metadata endpoint.
+   * `undefined` when the engine has no such network.
+   */
+  bridgeGateway(opts?: CallOptions): Promise<string | undefined>;
 }

@@ -47,6 +47,11 @@ export interface AgentTask {
   readonly cluster: string;
   readonly taskDefinition: TaskDefinition;
   readonly overrides: TaskOverride;
+  /**
+   * The containers this task's reports already showed started (RUNNING or STOPPED). An agent that
+   * restarts and finds no container for one of these knows it was lost, not never created.
+   */
+  readonly startedContainers: string[];
 }
 
 export interface PollOutput {
@@ -170,6 +175,7 @@ export class AgentChannelOperations {
       cluster: task.cluster,
       taskDefinition: definition,
       overrides: task.overrides,
+      startedContainers: state.containers.filter((c) => c.lastStatus !== 'PENDING').map((c) => c.name),
     };
   }
 }

@@ -55,6 +55,11 @@ export class TagOperations {
       return (await this.taskDefinitions.require(resourceArn)).taskDefinitionArn ?? resourceArn;
     }
     if (type === 'container-instance') return (await this.containerInstances.requireByArn(resourceArn)).arn;
+    if (type === 'task') {
+      const task = await this.deps.store.tasks.byArn(resourceArn);
+      if (!task) throw invalidParameter(`The task '${resourceArn}' does not exist.`);
+      return task.arn;
+    }
     throw new Fault('InvalidParameterException', `Berth cannot tag ECS resources of type '${type}' yet.`);
   }
 }

@@ -21,7 +21,7 @@ import {
   taskDemand,
   type TaskRecord,
 } from '../../core/ecs/task.js';
-import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
+import { Fault, invalidParameter } from '../../core/fault.js';
 import type { InstanceSnapshot, TaskDemand } from '../../core/placement/types.js';
 import type { TokenResult } from '../../store/index.js';
 import type { ControlDeps } from '../context.js';
@@ -85,7 +85,8 @@ export async function prepareLaunch(
   const ref = input.taskDefinition ?? '';
   const definition = await taskDefinitions.require(ref);
   if (definition.status !== 'ACTIVE') {
-    throw clientFault(`TaskDefinition is inactive: '${definition.taskDefinitionArn ?? ref}'.`);
+    // ECS's answer, word for word (RunTask on a deregistered revision: 400 InvalidParameterException).
+    throw invalidParameter('TaskDefinition is inactive');
   }
   if (definition.networkMode === 'awsvpc') {
     throw invalidParameter(

@@ -201,10 +201,10 @@ export class TaskOperations {
   }
 
   /**
-   * StopTask: the task's desired status becomes STOPPED (stopCode UserInitiated). A task whose
-   * containers never started goes straight to STOPPED and gives its instance's resources back in
-   * the same transaction; a task with running containers stays STOPPING until its agent reports
-   * them stopped.
+   * StopTask: the task's desired status becomes STOPPED (stopCode UserInitiated). A task its agent
+   * has not reported on yet goes straight to STOPPED and gives its instance's resources back in
+   * the same transaction; a task with running containers — or containers the agent may be starting
+   * (it has reported on the task) — stays STOPPING until its agent reports them stopped.
    */
   async stop(input: StopTaskRequest): Promise<Task> {
     const cluster = await this.clusters.require(input.cluster);

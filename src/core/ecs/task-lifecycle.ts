@@ -82,6 +82,12 @@ export interface ContainerState {
   readonly exitCode?: number;
   readonly reason?: string;
   readonly runtimeId?: string;
+  /**
+   * The agent has begun to create and start this (PENDING) container: a stop that comes meanwhile
+   * waits for the outcome (it starts, then is stopped; or it fails to start) instead of marking it
+   * STOPPED at once, so the task is not STOPPED while the container may still come up.
+   */
+  readonly launching?: boolean;
 }
 
 /** Which optional lifecycle steps this task goes through (see the file comment). */
@@ -111,6 +117,8 @@ export type TaskEvent =
   | { readonly kind: 'provisioned' }
   | { readonly kind: 'pullStarted' }
   | { readonly kind: 'pullStopped' }
+  /** The agent begins creating and starting the container (see ContainerState.launching). */
+  | { readonly kind: 'containerLaunching'; readonly container: string }
   | { readonly kind: 'containerStarted'; readonly container: string; readonly runtimeId?: string }
   | {
       readonly kind: 'containerHealthChanged';
@@ -175,6 +183,12 @@ const handlers: { readonly [K in TaskEventKind]: Handler<K> } = {
       { ...task, pullStartedAt: task.pullStartedAt ?? now, pullStoppedAt: task.pullStoppedAt ?? now },
       'PENDING',
     ),
+  containerLaunching: (task, e) =>
+    task.desiredStatus !== 'RUNNING'
+      ? task
+      : updateContainer(task, e.container, (c) =>
+          c.lastStatus === 'PENDING' && c.launching !== true ? { ...c, launching: true } : c,
+        ),
   containerStarted: (task, e, now) => {
     const next = updateContainer(task, e.container, (c) =>
       c.lastStatus === 'PENDING'
@@ -279,12 +293,13 @@ function updateContainer(
 /**
  * Starts stopping the task. The first reason to stop wins: a later stop request or exit does not
  * overwrite `stopCode`/`stoppedReason`. Containers that never started will not start now, so they
- * are STOPPED at once (without an exit code); the task waits for the running ones to exit.
+ * are STOPPED at once (without an exit code) — except those being launched, whose start (then
+ * exit) or start failure is awaited; the task waits for the running ones to exit.
  */
 function beginStopping(task: TaskState, code: StopCode, reason: string, now: number): TaskState {
   const first = task.stopCode === undefined;
   const containers = task.containers.map((c) =>
-    c.lastStatus === 'PENDING' ? { ...c, lastStatus: 'STOPPED' as const } : c,
+    c.lastStatus === 'PENDING' && c.launching !== true ? { ...c, lastStatus: 'STOPPED' as const } : c,
   );
   const stopping: TaskState = {
     ...task,

@@ -46,11 +46,20 @@ export function unknownContainer(
 
 /**
  * The events a report stands for, in order: pulls, then each container's start or exit; a task
- * reported STOPPED with a reason before any container ran failed to start; a task reported
+ * reported STOPPED with a reason before any container ran failed to start, and so did one whose
+ * essential container is reported STOPPED with a reason (no exit code) before it ran; a task reported
  * STOPPED otherwise has every container stopped (those not reported exited without an exit code).
  */
 export function reportEvents(state: TaskState, report: TaskReport): { event: TaskEvent; at?: number }[] {
   const events: { event: TaskEvent; at?: number }[] = [];
+  // The agent is acting on the task: any container it has not reported yet may be starting right
+  // now, so a stop must wait for the agent's word on it rather than mark it STOPPED (which would
+  // stop the task, and give its resources back, while that container still comes up).
+  // (A task reported STOPPED is over: what it does not report exited, below.)
+  for (const c of report.status === 'STOPPED' ? [] : state.containers) {
+    if (c.lastStatus === 'PENDING' && c.launching !== true && state.desiredStatus === 'RUNNING')
+      events.push({ event: { kind: 'containerLaunching', container: c.name } });
+  }
   if (report.pullStartedAt !== undefined && state.pullStartedAt === undefined) {
     events.push({ event: { kind: 'pullStarted' }, at: report.pullStartedAt });
   }
@@ -65,6 +74,8 @@ export function reportEvents(state: TaskState, report: TaskReport): { event: Tas
     events.push({
       event: { kind: 'failedToStart', reason: report.reason, ...(failed ? { container: failed } : {}) },
     });
+    // The task is over: a container still PENDING (one the agent was starting) did not start.
+    for (const c of state.containers) events.push({ event: { kind: 'containerExited', container: c.name } });
     return events;
   }
   for (const c of report.containers) {
@@ -77,6 +88,20 @@ export function reportEvents(state: TaskState, report: TaskReport): { event: Tas
         },
       });
     } else if (c.status === 'STOPPED') {
+      // An essential container stopped with a reason before it ever ran (no exit code) could not
+      // be started: the task failed to start, as the agent's own lifecycle decided (the container
+      // reports come before the task's, so this report is the first the control plane hears).
+      const known = state.containers.find((k) => k.name === c.name);
+      if (
+        c.reason !== undefined &&
+        c.exitCode === undefined &&
+        known?.essential === true &&
+        known.lastStatus === 'PENDING' &&
+        known.startedAt === undefined
+      ) {
+        events.push({ event: { kind: 'failedToStart', container: c.name, reason: c.reason } });
+        continue;
+      }
       events.push({
         event: {
           kind: 'containerExited',
