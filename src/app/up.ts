@@ -12,7 +12,8 @@ import { startServer, type RunningServer, type ServerOptions } from './server.js
  * Writes `<dataDir>/berth.env` (mode 0600) so `set -a; . .berth/berth.env; set +a` points the AWS
  * CLI and SDKs at this Berth with the administrator's key.
  */
-const AGENT_CONNECT_WAIT_MS = 15_000;
+/** Bounded: an agent that cannot register yet (its ECS_CLUSTER not created) must not hold `up` back. */
+const AGENT_CONNECT_WAIT_MS = 5_000;
 
 export interface Up {
   readonly server: RunningServer;

@@ -1,7 +1,7 @@
 import type { TaskDefinition, TaskOverride } from '@aws-sdk/client-ecs';
 import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.js';
 import type { RequestedStopCode } from '../../core/ecs/task-lifecycle.js';
-import type { TaskRecord } from '../../core/ecs/task.js';
+import { desiredVersionOf, type TaskRecord } from '../../core/ecs/task.js';
 import { clientFault, invalidParameter } from '../../core/fault.js';
 import type { ControlDeps } from '../context.js';
 import type { ClusterOperations } from '../ecs/clusters.js';
@@ -168,7 +168,7 @@ export class AgentChannelOperations {
         : state.stopCode;
     return {
       taskArn: task.arn,
-      version: task.version,
+      version: desiredVersionOf(task),
       desiredStatus: state.desiredStatus,
       ...(stopCode !== undefined ? { stopCode } : {}),
       ...(state.stoppedReason !== undefined ? { stoppedReason: state.stoppedReason } : {}),
@@ -185,7 +185,7 @@ function differs(tasks: readonly TaskRecord[], known: Readonly<Record<string, nu
   const current = new Set<string>();
   for (const task of tasks) {
     current.add(task.arn);
-    if (known[task.arn] !== task.version) return true;
+    if (known[task.arn] !== desiredVersionOf(task)) return true;
   }
   return Object.keys(known).some((arn) => !current.has(arn));
 }

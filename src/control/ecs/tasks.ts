@@ -20,6 +20,7 @@ import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.
 import {
   MAX_TASKS_PER_CALL,
   adjustRemaining,
+  desiredVersionOf,
   taskView,
   type TaskDoc,
   type TaskRecord,
@@ -323,7 +324,10 @@ export class TaskOperations {
             if (!current) throw invalidParameter(`The referenced task was not found: '${arn}'.`);
             const { state, containers } = change(current);
             if (state === current.state && containers === current.containers) return current;
-            const next: TaskRecord = { ...current, state, containers, version: current.version + 1 };
+            const version = current.version + 1;
+            const desiredVersion =
+              state.desiredStatus !== current.state.desiredStatus ? version : desiredVersionOf(current);
+            const next: TaskRecord = { ...current, state, containers, version, desiredVersion };
             if (!(await repos.tasks.update(next))) throw new LostRace();
             if (current.state.lastStatus !== 'STOPPED' && state.lastStatus === 'STOPPED') {
               await release(repos, current);
@@ -337,7 +341,9 @@ export class TaskOperations {
       },
       () => new Fault('ServerException', `Task '${arn}' is being changed by another request; retry.`),
     );
-    this.deps.notifier?.signal(changed.containerInstanceArn);
+    // The agent is woken only for what it must act on (its own reports are news to no one there).
+    if (changed.desiredVersion !== undefined && changed.desiredVersion === changed.version)
+      this.deps.notifier?.signal(changed.containerInstanceArn);
     return changed;
   }
 

@@ -51,6 +51,13 @@ export interface TaskDoc {
   readonly memory: string;
   readonly referenceId?: string;
   readonly availabilityZone?: string;
+  /**
+   * The task's `version` when what its agent must act on (desiredStatus) last changed. The agent
+   * channel compares this, not `version`: the agent's own reports raise `version` several times per
+   * start, and answering its held Poll for each would only echo its own news back. Absent on tasks
+   * stored before it existed: then `version`.
+   */
+  readonly desiredVersion?: number;
 }
 
 export interface TaskRecord extends TaskDoc {
@@ -70,6 +77,11 @@ export interface TaskRecord extends TaskDoc {
   readonly createdAt: number;
   /** Optimistic concurrency, and ECS's `version` of the task. */
   readonly version: number;
+}
+
+/** See `TaskDoc.desiredVersion`. */
+export function desiredVersionOf(task: TaskRecord): number {
+  return task.desiredVersion ?? task.version;
 }
 
 // ---------------------------------------------------------------------------------------------
