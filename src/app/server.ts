@@ -14,6 +14,7 @@ import { administratorArn, ensureAdministratorKey } from '../control/credentials
 import { ClusterOperations } from '../control/ecs/clusters.js';
 import { TaskDefinitionOperations } from '../control/ecs/task-definitions.js';
 import { createEcsControl } from '../control/ecs/index.js';
+import { DEFAULT_STOPPED_TASK_RETENTION_MS, expireStoppedTasks } from '../control/ecs/task-retention.js';
 import { openPostgresChangeFeed } from '../store/change-feed.js';
 import { openStore, type AccessKey, type Store } from '../store/index.js';
 
@@ -30,6 +31,8 @@ export interface ServerOptions {
   readonly region: string;
   readonly accountId: string;
   readonly logger: Logger;
+  /** How long STOPPED tasks stay visible before they are removed; default one hour, as ECS. */
+  readonly stoppedTaskRetentionMs?: number;
 }
 
 export interface RunningServer {
@@ -108,6 +111,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       .finally(() => (sweeping = undefined));
   }, SWEEP_EVERY_MS);
   sweeper.unref();
+  // Stopped tasks past their retention are removed, checked a few times per retention period.
+  const retentionMs = options.stoppedTaskRetentionMs ?? DEFAULT_STOPPED_TASK_RETENTION_MS;
+  let expiring: Promise<void> | undefined;
+  const expirer = setInterval(
+    () => {
+      if (expiring) return;
+      expiring = expireStoppedTasks(deps, retentionMs)
+        .then(() => undefined)
+        .catch((err: unknown) => options.logger.warn({ err }, 'removing expired stopped tasks failed'))
+        .finally(() => (expiring = undefined));
+    },
+    Math.min(Math.max(retentionMs / 4, 250), 60_000),
+  );
+  expirer.unref();
 
   return {
     endpoint: `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}`,
@@ -116,6 +133,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     async close() {
       clearInterval(sweeper);
+      clearInterval(expirer);
       notifier.close(); // held Polls answer now instead of holding the close up
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -123,6 +141,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       for (const [socket, busy] of inFlight) if (busy === 0) socket.destroy();
       await closed;
       await sweeping; // the store stays open until a running sweep is done
+      await expiring;
       await feed?.close();
       await store.close();
     },

@@ -23,6 +23,13 @@ function port(value: string): number {
   return n;
 }
 
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError('a duration is a positive number of seconds.');
+  return n;
+}
+
 function logger(): Logger {
   return pino({ level: process.env.BERTH_LOG_LEVEL ?? 'info' }, pino.destination(2));
 }
@@ -34,6 +41,7 @@ interface CommonFlags {
   region: string;
   accountId: string;
   store?: string;
+  stoppedTaskRetention: number;
 }
 
 function serverOptions(flags: CommonFlags, log: Logger): ServerOptions {
@@ -45,6 +53,7 @@ function serverOptions(flags: CommonFlags, log: Logger): ServerOptions {
     accountId: flags.accountId,
     logger: log,
     ...(flags.store ? { store: flags.store } : {}),
+    stoppedTaskRetentionMs: flags.stoppedTaskRetention * 1000,
   };
 }
 
@@ -77,6 +86,12 @@ function withCommonFlags(command: Command): Command {
       '--account-id <id>',
       'the 12-digit account id in ARNs',
       process.env.BERTH_ACCOUNT_ID ?? '000000000000',
+    )
+    .option(
+      '--stopped-task-retention <seconds>',
+      'how long STOPPED tasks stay visible before they are removed',
+      seconds,
+      Number(process.env.BERTH_STOPPED_TASK_RETENTION ?? 3600),
     );
 }
 

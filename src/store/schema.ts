@@ -114,6 +114,8 @@ export interface TaskTable {
   created_at: number;
   /** Optimistic concurrency, and ECS's `version` of the task. */
   version: number;
+  /** Epoch ms when it reached STOPPED (null before; also null on rows stopped before 0006). */
+  stopped_at: number | null;
 }
 
 /** RunTask/StartTask `clientToken`s: the call's answer (task ARNs, failures), per cluster. */

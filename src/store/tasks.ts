@@ -104,6 +104,30 @@ export class TaskRepository {
     return rows.map(toRecord);
   }
 
+  /**
+   * Removes up to `limit` tasks that reached STOPPED before `cutoff` (epoch ms; rows with no stop
+   * time count from their creation), with their tags; returns their ARNs. Run in a transaction.
+   */
+  async deleteStoppedBefore(cutoff: number, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('tasks')
+      .select('arn')
+      .where('last_status', '=', 'STOPPED')
+      .where((eb) =>
+        eb.or([
+          eb('stopped_at', '<', cutoff),
+          eb.and([eb('stopped_at', 'is', null), eb('created_at', '<', cutoff)]),
+        ]),
+      )
+      .limit(limit)
+      .execute();
+    const arns = rows.map((r) => r.arn);
+    if (arns.length === 0) return [];
+    await this.db.deleteFrom('resource_tags').where('resource_arn', 'in', arns).execute();
+    await this.db.deleteFrom('tasks').where('arn', 'in', arns).where('last_status', '=', 'STOPPED').execute();
+    return arns;
+  }
+
   /** Tasks that are not STOPPED, counted per cluster and last status. */
   async countByCluster(clusters: readonly string[]): Promise<StatusCounts> {
     if (clusters.length === 0) return new Map();
@@ -222,5 +246,6 @@ function toRow(record: TaskRecord): TaskRow {
     doc: JSON.stringify(doc satisfies TaskDoc),
     created_at: createdAt,
     version,
+    stopped_at: doc.state.stoppedAt ?? null,
   };
 }

@@ -29,7 +29,9 @@ export interface TestServer {
 
 export const REGION = 'us-east-1';
 
-export async function startTestServer(options: { store?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { store?: string; stoppedTaskRetentionMs?: number } = {},
+): Promise<TestServer> {
   const fromEnv = options.store ? undefined : await serverStoreFromEnv();
   const store = options.store ?? fromEnv?.location;
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-test-'));
@@ -43,6 +45,9 @@ export async function startTestServer(options: { store?: string } = {}): Promise
       accountId: '123456789012',
       logger: pino({ level: process.env.BERTH_TEST_LOG_LEVEL ?? 'silent' }),
       ...(store ? { store } : {}),
+      ...(options.stoppedTaskRetentionMs !== undefined
+        ? { stoppedTaskRetentionMs: options.stoppedTaskRetentionMs }
+        : {}),
     });
   } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });

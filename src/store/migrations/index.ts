@@ -190,6 +190,19 @@ const migrations = (kind: DialectKind): Record<string, Migration> => ({
         .execute();
     },
   },
+  '0006_task_stopped_at': {
+    // When a task reached STOPPED, as a column: stopped tasks are kept for a retention period and
+    // then removed, found by this index. Rows stopped before this migration have none (null);
+    // retention falls back to their creation time.
+    async up(db) {
+      await db.schema.alterTable('tasks').addColumn('stopped_at', 'bigint').execute();
+      await db.schema
+        .createIndex('tasks_status_stopped_at')
+        .on('tasks')
+        .columns(['last_status', 'stopped_at'])
+        .execute();
+    },
+  },
 });
 
 /** The migrations for one dialect (the same names on both, so either can be inspected alike). */
