@@ -66,12 +66,12 @@ function cluster(n: number): InstanceSnapshot[] {
 
 /** Places batches with the exact engine, feeding each plan's instances to the next call. */
 function exact(instances: InstanceSnapshot[], strategies: readonly PlacementStrategy[]): number {
-  let snapshot = instances;
+  let snapshot: readonly InstanceSnapshot[] = instances;
   let placed = 0;
   for (let call = 0; placed < taskBudget; call++) {
     const plan = place(snapshot, DEMAND, Math.min(BATCH, taskBudget - placed), strategies, `seed-${call}`);
     placed += plan.placements.length;
-    snapshot = [...plan.instances];
+    snapshot = plan.instances;
     if (plan.unplaced > 0) break;
   }
   return placed;

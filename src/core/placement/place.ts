@@ -1,5 +1,12 @@
-import { FILTERS } from './filters.js';
-import { compileStrategies, hash32, spreadAttributes, type RankContext, type Ranker } from './strategies.js';
+import { FILTERS, rejectReason } from './filters.js';
+import {
+  compileStrategies,
+  hash32,
+  mix32,
+  spreadAttributes,
+  type RankContext,
+  type Ranker,
+} from './strategies.js';
 import type {
   Evaluation,
   InstanceSnapshot,
@@ -29,8 +36,15 @@ export function place(
   strategies: readonly PlacementStrategy[],
   seed: string,
 ): PlacementPlan {
-  const rankers: Ranker[] = compileStrategies(strategies.length ? strategies : [{ type: 'random' }], seed);
-  const work = snapshot.map((i) => ({ ...i }));
+  const rankers: Ranker[] = compileStrategies(strategies.length ? strategies : [{ type: 'random' }]);
+  // Per instance: its id's hash (cached across calls) mixed with the seed's; per task that is mixed
+  // with the task index — integers only, no string hashed per instance and task.
+  const seedHash = hash32(seed);
+  const instanceHash = new Map<string, number>(snapshot.map((i) => [i.id, mix32(idHash(i.id), seedHash, 0)]));
+  const RANDOM_SALT = 0;
+  const TIE_SALT = 1;
+  // Instances are immutable; a task taken replaces the instance's entry (see `take`).
+  const work = [...snapshot];
   const placedOn = new Map<string, number>(snapshot.map((i) => [i.id, i.groupTasks ?? 0]));
   const attrCounts = new Map<string, Map<string | undefined, number>>();
   for (const name of spreadAttributes(strategies)) {
@@ -45,12 +59,16 @@ export function place(
     const rejected: Partial<Record<RejectReason, number>> = {};
     const rejections: Rejection[] = [];
     const feasible: number[] = [];
-    work.forEach((instance, index) => {
-      const failed = FILTERS.find((f) => !f.fits(instance, demand));
-      if (!failed) return void feasible.push(index);
-      rejected[failed.reason] = (rejected[failed.reason] ?? 0) + 1;
-      rejections.push({ instanceId: instance.id, reason: failed.reason });
-    });
+    for (let index = 0; index < work.length; index++) {
+      const instance = work[index] as InstanceSnapshot;
+      const failed = rejectReason(instance, demand);
+      if (failed === undefined) {
+        feasible.push(index);
+        continue;
+      }
+      rejected[failed] = (rejected[failed] ?? 0) + 1;
+      rejections.push({ instanceId: instance.id, reason: failed });
+    }
     evaluations.push({ feasible: feasible.length, rejected });
     if (feasible.length === 0) {
       return {
@@ -63,19 +81,37 @@ export function place(
     }
     const ctx: RankContext = {
       taskIndex,
+      shuffle: (i) => mix32(instanceHash.get(i.id) ?? 0, taskIndex, RANDOM_SALT),
       tasksOn: (id) => placedOn.get(id) ?? 0,
       tasksWithAttribute: (name, value) => attrCounts.get(name)?.get(value) ?? 0,
     };
+    // The score tuple: the chain's rankers, then a seeded tie-break. Compared element by element
+    // and computed lazily: a candidate is scored only as far as it takes to lose to the best.
+    const scoreAt = (instance: InstanceSnapshot, k: number): number =>
+      k < rankers.length
+        ? (rankers[k] as Ranker)(instance, ctx)
+        : mix32(instanceHash.get(instance.id) ?? 0, taskIndex, TIE_SALT);
+    const width = rankers.length + 1;
+    const bestScore = new Array<number>(width).fill(0);
     let best = -1;
-    let bestScore: number[] = [];
     for (const index of feasible) {
       const instance = work[index] as InstanceSnapshot;
-      const score = rankers.map((r) => r(instance, ctx));
-      score.push(hash32(`${seed}\u0001${taskIndex}\u0001${instance.id}`));
-      if (best < 0 || compareTuples(score, bestScore, instance.id, (work[best] as InstanceSnapshot).id) < 0) {
-        best = index;
-        bestScore = score;
+      let from = 0;
+      if (best >= 0) {
+        let d = 0;
+        let value = 0;
+        for (; from < width; from++) {
+          value = scoreAt(instance, from);
+          d = value - (bestScore[from] as number);
+          if (d !== 0) break;
+        }
+        // Equal tuples: the lower instance id wins, so a plan never depends on snapshot order.
+        if (d > 0 || (d === 0 && !(instance.id < (work[best] as InstanceSnapshot).id))) continue;
+        if (from < width) bestScore[from] = value;
+        from++;
       }
+      for (let k = from; k < width; k++) bestScore[k] = scoreAt(instance, k);
+      best = index;
     }
     const chosen = work[best] as InstanceSnapshot;
     work[best] = take(chosen, demand);
@@ -98,15 +134,6 @@ export function take(instance: InstanceSnapshot, demand: TaskDemand): InstanceSn
   };
 }
 
-/** Lexicographic comparison of score tuples (lower wins), then instance id. */
-export function compareTuples(a: readonly number[], b: readonly number[], idA: string, idB: string): number {
-  for (let k = 0; k < a.length; k++) {
-    const d = (a[k] ?? 0) - (b[k] ?? 0);
-    if (d !== 0) return d;
-  }
-  return idA < idB ? -1 : idA > idB ? 1 : 0;
-}
-
 const FILTER_ORDER: readonly RejectReason[] = FILTERS.map((f) => f.reason);
 
 function explain(
@@ -123,6 +150,20 @@ function explain(
     })
     .join('; ');
   return { reason: ordered[0] as RejectReason, detail, counts, rejections };
+}
+
+/** Hashes of instance ids, kept across calls (ids repeat in every placement); bounded. */
+const idHashes = new Map<string, number>();
+const ID_HASHES_MAX = 200_000;
+
+function idHash(id: string): number {
+  let h = idHashes.get(id);
+  if (h === undefined) {
+    if (idHashes.size >= ID_HASHES_MAX) idHashes.clear();
+    h = hash32(id);
+    idHashes.set(id, h);
+  }
+  return h;
 }
 
 function bump<K>(map: Map<K, number>, key: K, by: number): void {

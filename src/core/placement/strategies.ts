@@ -12,6 +12,8 @@ export type Ranker = (instance: InstanceSnapshot, ctx: RankContext) => number;
 /** What rankers may ask about the placement so far (tasks of the same group, this call included). */
 export interface RankContext {
   readonly taskIndex: number;
+  /** A well-mixed 32-bit number per instance and task, replayable from the placement's seed. */
+  readonly shuffle: (instance: InstanceSnapshot) => number;
   readonly tasksOn: (instanceId: string) => number;
   readonly tasksWithAttribute: (name: string, value: string | undefined) => number;
 }
@@ -22,12 +24,12 @@ export const MAX_STRATEGIES = 5;
 export function checkStrategies(strategies: readonly PlacementStrategy[]): void {
   if (strategies.length > MAX_STRATEGIES)
     throw invalidParameter(`At most ${MAX_STRATEGIES} placement strategies may be given.`);
-  for (const s of strategies) compileOne(s, '');
+  for (const s of strategies) compileOne(s);
 }
 
-export function compileStrategies(strategies: readonly PlacementStrategy[], seed: string): Ranker[] {
+export function compileStrategies(strategies: readonly PlacementStrategy[]): Ranker[] {
   checkStrategies(strategies);
-  return strategies.map((s) => compileOne(s, seed));
+  return strategies.map((s) => compileOne(s));
 }
 
 /** The attribute names `spread(attribute:…)` strategies count tasks by. */
@@ -38,10 +40,10 @@ export function spreadAttributes(strategies: readonly PlacementStrategy[]): stri
   });
 }
 
-function compileOne(s: PlacementStrategy, seed: string): Ranker {
+function compileOne(s: PlacementStrategy): Ranker {
   switch (s.type) {
     case 'random':
-      return (i, ctx) => hash32(`${seed}\u0000${ctx.taskIndex}\u0000${i.id}`);
+      return (i, ctx) => ctx.shuffle(i);
     case 'binpack': {
       // The instance with the least of the resource left wins.
       const field = (s.field ?? '').toLowerCase();
@@ -77,6 +79,20 @@ export function hash32(text: string): number {
     h ^= text.charCodeAt(k);
     h = Math.imul(h, 0x01000193);
   }
+  return fmix32(h);
+}
+
+/**
+ * A per-instance hash (computed once per placement) combined with a task index: distinct, well
+ * mixed numbers per task without hashing a string for every instance and every task.
+ */
+export function mix32(instanceHash: number, taskIndex: number, salt: number): number {
+  return fmix32(instanceHash ^ Math.imul(taskIndex + 1, 0x9e3779b9) ^ Math.imul(salt, 0x85ebca6b));
+}
+
+/** murmur3's finaliser. */
+function fmix32(input: number): number {
+  let h = input;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
