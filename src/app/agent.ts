@@ -135,6 +135,8 @@ export function startAgent(options: AgentOptions): RunningAgent {
       labels: { ...options.labels, [HOST_LABEL]: hostId },
       environment: (task, container) => metadata.environment(task, container),
     },
+    // One event subscription for the agent: its own containers only.
+    eventLabels: { [HOST_LABEL]: hostId },
   });
   /** The channel at the endpoint DiscoverPollEndpoint names (the one the agent reached, if it names none). */
   async function openChannel(containerInstance: string): Promise<ChannelClient> {
@@ -183,8 +185,10 @@ export function startAgent(options: AgentOptions): RunningAgent {
   const polling = registered.then(
     async (containerInstanceArn) => {
       await adoptLeftContainers();
+      const channel = await openChannel(containerInstanceArn);
+      reporter.attach(channel, containerInstanceArn); // health goes through the channel
       return runPollLoop({
-        client: await openChannel(containerInstanceArn),
+        client: channel,
         cluster: config.cluster,
         containerInstanceArn,
         desire: (specs) => {

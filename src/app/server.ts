@@ -8,6 +8,7 @@ import { ecsService } from '../api/ecs/index.js';
 import { createGateway } from '../api/gateway.js';
 import { stsService } from '../api/sts/index.js';
 import type { Scope } from '../core/arn.js';
+import { AgentHealthOperations } from '../control/agent-channel/health.js';
 import { InstanceNotifier } from '../control/agent-channel/notifier.js';
 import { AgentChannelOperations, SWEEP_EVERY_MS } from '../control/agent-channel/poll.js';
 import { administratorArn, ensureAdministratorKey } from '../control/credentials.js';
@@ -63,7 +64,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
   const gateway = createGateway({
     region: options.region,
-    jsonServices: [ecsService(ecs), agentService(channel)],
+    jsonServices: [
+      ecsService(ecs),
+      agentService(channel, new AgentHealthOperations(deps, ecs.clusters, ecs.tasks)),
+    ],
     queryServices: [stsService()],
     findKey: (id) => store.accessKeys.find(id),
     authorizer: administratorsOnly((principal) => principal === adminArn),

@@ -4,7 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskEngine } from '../../src/agent/engine/engine.js';
 import type { ContainerView, StateChange, TaskView } from '../../src/agent/engine/task-runner.js';
-import { ECS_LABELS, type TaskContainerSpec, type TaskSpec } from '../../src/agent/engine/task-spec.js';
+import {
+  ECS_LABELS,
+  taskVolumeName,
+  type TaskContainerSpec,
+  type TaskSpec,
+} from '../../src/agent/engine/task-spec.js';
 import { DockerRuntime } from '../../src/agent/runtime/docker.js';
 import type { PresentContainerState } from '../../src/agent/runtime/runtime.js';
 import { dockerSkipReason, ensureTestImage, TEST_IMAGE, TEST_PAGE, testDocker } from '../support/images.js';
@@ -23,7 +28,7 @@ const skip = await dockerSkipReason();
 const loopWith = (trap: string): string[] => ['sh', '-c', `${trap} while :; do sleep 1 & wait $!; done`];
 
 let counter = 0;
-function taskSpec(containers: TaskContainerSpec[]): TaskSpec {
+function taskSpec(containers: TaskContainerSpec[], extra: Partial<TaskSpec> = {}): TaskSpec {
   return {
     taskArn: `arn:aws:ecs:local-1:000000000000:task/default/${RUN}-${++counter}`,
     cluster: 'default',
@@ -32,6 +37,7 @@ function taskSpec(containers: TaskContainerSpec[]): TaskSpec {
     desiredStatus: 'RUNNING',
     version: 1,
     containers,
+    ...extra,
   };
 }
 
@@ -212,5 +218,92 @@ describe('task engine (docker runtime)', { skip }, () => {
     const failed = await untilTask(missing, 'STOPPED', 60_000);
     assert.equal(failed.stopCode, 'TaskFailedToStart');
     assert.match(failed.stoppedReason ?? '', /^CannotPullContainerError/);
+  });
+});
+
+describe('task engine volumes (docker runtime)', { skip }, () => {
+  let runtime: DockerRuntime;
+  let engine: TaskEngine;
+  const reports: StateChange[] = [];
+  /** Every volume this suite may create (removed in `after` if a case left one). */
+  const volumes: string[] = [];
+
+  before(async () => {
+    await ensureTestImage();
+    runtime = new DockerRuntime({ docker: testDocker() });
+    engine = new TaskEngine({
+      runtime,
+      config: {
+        disablePrivileged: true,
+        containerStopTimeoutSeconds: 2,
+        imagePullBehavior: 'prefer-cached',
+        taskCleanupWaitSeconds: 0.5,
+      },
+      report: (change) => reports.push(change),
+      additions: { labels: RUN_LABEL },
+      eventLabels: RUN_LABEL,
+    });
+  });
+
+  after(async () => {
+    await engine.close();
+    const mine = await runtime.list({ labels: RUN_LABEL });
+    await Promise.all(mine.map((c) => runtime.remove(c.runtimeId)));
+    for (const v of volumes) await runtime.removeVolume(v).catch(() => undefined);
+  });
+
+  it('shares a volume read-only through volumesFrom, removes the task volume at cleanup and keeps the shared one', async () => {
+    const shared = `berth-test-shared-${RUN}`;
+    const task = taskSpec(
+      [
+        {
+          name: 'store',
+          image: TEST_IMAGE,
+          essential: false,
+          command: ['sh', '-c', 'echo hello > /data/msg && echo kept > /keep/msg'],
+          mountPoints: [
+            { sourceVolume: 'data', containerPath: '/data' },
+            { sourceVolume: shared, containerPath: '/keep' },
+          ],
+        },
+        {
+          name: 'app',
+          image: TEST_IMAGE,
+          volumesFrom: [{ sourceContainer: 'store', readOnly: true }],
+          dependsOn: [{ containerName: 'store', condition: 'SUCCESS' }],
+          // Reads what the source wrote; a write must be refused (read-only).
+          command: [
+            'sh',
+            '-c',
+            'test "$(cat /data/msg)" = hello || exit 4; touch /data/x 2>/dev/null && exit 5; exit 0',
+          ],
+        },
+      ],
+      { volumes: [{ name: 'data' }, { name: shared, dockerVolumeConfiguration: { scope: 'shared' } }] },
+    );
+    volumes.push(taskVolumeName(task, 'data'), shared);
+    engine.desire([task]);
+    const deadline = Date.now() + 30_000;
+    const appView = (): ContainerView | undefined =>
+      reports
+        .filter(
+          (r): r is ContainerView =>
+            r.kind === 'container' && r.taskArn === task.taskArn && r.containerName === 'app',
+        )
+        .at(-1);
+    while (
+      reports.every((r) => !(r.kind === 'task' && r.taskArn === task.taskArn && r.lastStatus === 'STOPPED'))
+    ) {
+      assert.ok(Date.now() < deadline, `task did not stop: ${JSON.stringify(reports)}`);
+      await sleep(50);
+    }
+    assert.equal(appView()?.exitCode, 0, 'app read the file and could not write');
+    while (engine.tasks().some((t) => t.taskArn === task.taskArn)) {
+      assert.ok(Date.now() < deadline, 'the task was not cleaned up');
+      await sleep(50);
+    }
+    assert.deepEqual(await runtime.list({ labels: { [ECS_LABELS.taskArn]: task.taskArn } }), []);
+    assert.equal(await runtime.removeVolume(taskVolumeName(task, 'data')), false, 'the task volume is gone');
+    assert.equal(await runtime.removeVolume(shared), true, 'the shared volume stayed');
   });
 });

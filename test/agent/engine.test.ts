@@ -14,6 +14,7 @@ import {
   containerSpecFor,
   ECS_LABELS,
   runtimeContainerName,
+  taskVolumeName,
   type TaskContainerSpec,
   type TaskSpec,
 } from '../../src/agent/engine/task-spec.js';
@@ -326,6 +327,83 @@ describe('task engine (fake runtime)', () => {
     h.engine.desire([task]); // a late spec does not start it again
     await sleep(20);
     assert.deepEqual(await h.fake.list(), []);
+  });
+
+  it('gives up on a dependency that is not HEALTHY within its startTimeout: TaskFailedToStart', async () => {
+    const h = harness();
+    const task = taskSpec([
+      svc('db', {
+        essential: false,
+        startTimeout: 0.1,
+        healthCheck: { command: ['CMD', 'true'], intervalSeconds: 30 },
+      }),
+      svc('app', { dependsOn: [{ containerName: 'db', condition: 'HEALTHY' }] }),
+    ]);
+    const started = Date.now();
+    h.engine.desire([task]);
+    const stopped = await h.untilTask(task, 'STOPPED');
+    assert.ok(Date.now() - started >= 90, 'not before the timeout');
+    assert.equal(stopped.stopCode, 'TaskFailedToStart');
+    assert.match(
+      stopped.stoppedReason ?? '',
+      /DependencyConditionNeverSatisfied.*'db'.*HEALTHY.*startTimeout/,
+    );
+    const app = lastOf(h.containerReports(task, 'app'));
+    assert.equal(app.lastStatus, 'STOPPED');
+    assert.equal(app.runtimeId, undefined, 'app was never created');
+    assert.equal(lastOf(h.containerReports(task, 'db')).lastStatus, 'STOPPED', 'db is stopped with the task');
+  });
+
+  it('creates a volumesFrom source first and mounts its volumes into the dependent', async () => {
+    const h = harness();
+    const task = taskSpec(
+      [
+        svc('app', { volumesFrom: [{ sourceContainer: 'store', readOnly: true }] }),
+        svc('store', { mountPoints: [{ sourceVolume: 'data', containerPath: '/data' }] }),
+      ],
+      { volumes: [{ name: 'data' }] },
+    );
+    h.engine.desire([task]);
+    await h.untilTask(task, 'RUNNING');
+    await h.until('both running', () =>
+      ['app', 'store'].every((n) => h.containerReports(task, n).some((r) => r.lastStatus === 'RUNNING')),
+    );
+    const app = (await h.fake.inspect(
+      lastOf(h.containerReports(task, 'app')).runtimeId ?? '',
+    )) as PresentContainerState;
+    assert.deepEqual(app.mounts, [
+      { type: 'volume', name: taskVolumeName(task, 'data'), target: '/data', readOnly: true },
+    ]);
+  });
+
+  it('removes the task-scoped volumes at cleanup and keeps shared ones', async () => {
+    const h = harness({ taskCleanupWaitSeconds: 0.05 });
+    const task = taskSpec(
+      [
+        svc('app', {
+          mountPoints: [
+            { sourceVolume: 'scratch', containerPath: '/scratch' },
+            { sourceVolume: 'mine', containerPath: '/mine' },
+            { sourceVolume: 'common', containerPath: '/common' },
+          ],
+        }),
+      ],
+      {
+        volumes: [
+          { name: 'scratch' },
+          { name: 'mine', dockerVolumeConfiguration: { scope: 'task' } },
+          { name: 'common', dockerVolumeConfiguration: { scope: 'shared' } },
+        ],
+      },
+    );
+    h.program(task, 'app', { exitAfterMs: 10, exitCode: 0 });
+    h.engine.desire([task]);
+    await h.untilTask(task, 'STOPPED');
+    await h.until('cleanup', () => h.engine.tasks().length === 0);
+    assert.deepEqual(await h.fake.list(), []);
+    assert.equal(await h.fake.removeVolume(taskVolumeName(task, 'scratch')), false, 'scratch was removed');
+    assert.equal(await h.fake.removeVolume(taskVolumeName(task, 'mine')), false, 'mine was removed');
+    assert.equal(await h.fake.removeVolume('common'), true, 'the shared volume stayed');
   });
 });
 

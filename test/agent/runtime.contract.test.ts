@@ -470,6 +470,44 @@ for (const subject of subjects) {
       await rejectsWith(rt().start(id), 'ContainerNotFoundError');
     });
 
+    it('mounts another container’s volumes (volumesFrom), read-only when asked; removes a named volume once unused', async () => {
+      const runtime = subject.runtime();
+      const volume = `berth-test-${RUN}-vol-${++counter}`;
+      const created: string[] = [];
+      try {
+        const sourceName = uniqueName('vsource');
+        const source = await runtime.create(
+          specOf(sourceName, {
+            command: ['true'],
+            mounts: [{ type: 'volume', name: volume, target: '/data' }],
+          }),
+        );
+        created.push(source);
+        const readOnly = await runtime.create(
+          specOf(uniqueName('vfrom'), {
+            command: ['true'],
+            volumesFrom: [{ container: source, readOnly: true }],
+          }),
+        );
+        created.push(readOnly);
+        const inherit = await runtime.create(
+          specOf(uniqueName('vfrom'), { command: ['true'], volumesFrom: [{ container: sourceName }] }),
+        );
+        created.push(inherit);
+        const mount = { type: 'volume', name: volume, target: '/data' } as const;
+        assert.deepEqual((await present(runtime, source)).mounts, [{ ...mount, readOnly: false }]);
+        assert.deepEqual((await present(runtime, readOnly)).mounts, [{ ...mount, readOnly: true }]);
+        assert.deepEqual((await present(runtime, inherit)).mounts, [{ ...mount, readOnly: false }]);
+        await rejectsWith(runtime.removeVolume(volume), 'CannotRemoveVolumeError');
+        for (const id of created.splice(0).reverse()) await runtime.remove(id);
+        assert.equal(await runtime.removeVolume(volume), true);
+        assert.equal(await runtime.removeVolume(volume), false, 'removing it again is harmless');
+      } finally {
+        for (const id of created.reverse()) await runtime.remove(id).catch(() => undefined);
+        await runtime.removeVolume(volume).catch(() => undefined);
+      }
+    });
+
     it('samples resource use against the hard memory limit', async () => {
       const id = await run(rt(), specOf(uniqueName('stats'), { command: loopWith(''), memoryMiB: 64 }));
       const stats = await rt().stats(id);

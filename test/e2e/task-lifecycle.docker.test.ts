@@ -128,34 +128,56 @@ describe(
       await c.waitFor(arn, 'STOPPED');
     });
 
-    it(
-      "4b. shows a container's health check result in DescribeTasks (container and task healthStatus)",
-      {
-        todo: "the agent cannot report health: SubmitContainerStateChange has no healthStatus member and src/agent/channel/reporter.ts drops the view's healthStatus (see the report)",
-      },
-      async () => {
-        const family = await c.register([
-          container('a', ['sleep', '600'], {
-            healthCheck: { command: ['CMD-SHELL', 'true'], interval: 5, timeout: 2, retries: 1 },
-          }),
-        ]);
-        const arn = await c.run(family);
-        await c.waitFor(arn, 'RUNNING');
-        try {
-          const healthy = await until(
-            'HEALTHY in DescribeTasks',
+    it("4b. shows a container's health check result in DescribeTasks (container and task healthStatus)", async () => {
+      const check = (command: string) => ({
+        command: ['CMD-SHELL', command],
+        interval: 5,
+        timeout: 2,
+        retries: 1,
+      });
+      const good = await c.register([
+        container('a', ['sleep', '600'], { healthCheck: check('true') }),
+        container('side', ['sleep', '600'], { essential: false, healthCheck: check('false') }),
+      ]);
+      const bad = await c.register([container('a', ['sleep', '600'], { healthCheck: check('false') })]);
+      const [okArn, badArn] = await Promise.all([c.run(good), c.run(bad)]);
+      await Promise.all([c.waitFor(okArn, 'RUNNING'), c.waitFor(badArn, 'RUNNING')]);
+      try {
+        const [healthy, unhealthy] = await Promise.all([
+          until(
+            'HEALTHY and UNHEALTHY containers in DescribeTasks',
             async () => {
-              const t = await c.task(arn);
-              return named(t, 'a').healthStatus === 'HEALTHY' ? t : undefined;
+              const t = await c.task(okArn);
+              const seen = [named(t, 'a').healthStatus, named(t, 'side').healthStatus];
+              return seen.join() === 'HEALTHY,UNHEALTHY' ? t : undefined;
             },
-            12_000,
-          );
-          assert.equal(healthy.healthStatus, 'HEALTHY', 'the task is as healthy as its essential container');
-        } finally {
-          await c.ecs.send(new StopTaskCommand({ cluster: c.cluster, task: arn }));
-        }
-      },
-    );
+            15_000,
+          ),
+          until(
+            'UNHEALTHY in DescribeTasks',
+            async () => {
+              const t = await c.task(badArn);
+              return named(t, 'a').healthStatus === 'UNHEALTHY' ? t : undefined;
+            },
+            15_000,
+          ),
+        ]);
+        assert.equal(
+          healthy.healthStatus,
+          'HEALTHY',
+          `the task is as healthy as its essential container, whatever the non-essential one: ${describeTask(healthy)}`,
+        );
+        assert.equal(unhealthy.healthStatus, 'UNHEALTHY', describeTask(unhealthy));
+        // The pull times reach DescribeTasks on the task's RUNNING report (no call of their own).
+        assert.ok(healthy.pullStartedAt && healthy.pullStoppedAt, describeTask(healthy));
+        assert.ok(healthy.pullStoppedAt <= healthy.startedAt!, describeTask(healthy));
+        assert.equal(unhealthy.lastStatus, 'RUNNING', 'a task run by hand goes on while unhealthy');
+      } finally {
+        await Promise.all(
+          [okArn, badArn].map((task) => c.ecs.send(new StopTaskCommand({ cluster: c.cluster, task }))),
+        );
+      }
+    });
 
     it('5. StopTask: SIGTERM, then SIGKILL after stopTimeout for a container that ignores it', async () => {
       const stubborn = await c.register([

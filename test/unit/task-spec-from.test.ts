@@ -53,6 +53,26 @@ const base: AgentTask = {
 };
 
 describe('taskSpecFrom (Poll answer → engine TaskSpec)', () => {
+  it('hands over startTimeout and volumesFrom', () => {
+    const definition = base.taskDefinition;
+    const [app, init] = definition.containerDefinitions ?? [];
+    const spec = taskSpecFrom({
+      ...base,
+      taskDefinition: {
+        ...definition,
+        containerDefinitions: [
+          { ...app, volumesFrom: [{ sourceContainer: 'init', readOnly: true }, { sourceContainer: 'init' }] },
+          { ...init, startTimeout: 45 },
+        ],
+      },
+    });
+    assert.deepEqual(spec.containers[0]?.volumesFrom, [
+      { sourceContainer: 'init', readOnly: true },
+      { sourceContainer: 'init' },
+    ]);
+    assert.equal(spec.containers[1]?.startTimeout, 45);
+  });
+
   it('applies container overrides: command replaced, environment merged by name, cpu/memory replaced', () => {
     const spec = taskSpecFrom(base);
     assert.equal(spec.family, 'web');

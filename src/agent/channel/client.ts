@@ -5,12 +5,13 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 /**
- * The agent's side of `BerthAgentV1.Poll`: a JSON request signed with SigV4 (service `ecs`, the
- * same signer the AWS SDK uses) and sent with `fetch`. The wire contract is the control plane's
- * (control/agent-channel/poll.ts); the types are repeated here because agent/ does not import
- * control/.
+ * The agent's side of the `BerthAgentV1` channel: `Poll` and `SubmitHealth`, JSON requests signed
+ * with SigV4 (service `ecs`, the same signer the AWS SDK uses) and sent with `fetch`. The wire
+ * contract is the control plane's (control/agent-channel/poll.ts and health.ts); the types are
+ * repeated here because agent/ does not import control/.
  */
 export const AGENT_TARGET = 'BerthAgentV1.Poll';
+export const HEALTH_TARGET = 'BerthAgentV1.SubmitHealth';
 
 export interface PollRequest {
   readonly cluster: string;
@@ -35,6 +36,18 @@ export interface AgentTask {
 
 export interface PollResponse {
   readonly tasks: readonly AgentTask[];
+}
+
+export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
+
+/** BerthAgentV1.SubmitHealth: the health check results of containers of tasks on this instance. */
+export interface SubmitHealthRequest {
+  readonly cluster: string;
+  readonly containerInstanceArn: string;
+  readonly tasks: readonly {
+    readonly taskArn: string;
+    readonly containers: readonly { readonly containerName: string; readonly healthStatus: HealthStatus }[];
+  }[];
 }
 
 /** A refused or failed Poll: the service's error code (`ClientException`, …) and message. */
@@ -70,6 +83,21 @@ export class ChannelClient {
   }
 
   async poll(request: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
+    const { json, status, text } = await this.call(AGENT_TARGET, request, signal);
+    if (!Array.isArray(json.tasks)) throw new ChannelError('InvalidResponse', status, text.slice(0, 200));
+    return { tasks: json.tasks as AgentTask[] };
+  }
+
+  async submitHealth(request: SubmitHealthRequest, signal?: AbortSignal): Promise<void> {
+    await this.call(HEALTH_TARGET, request, signal);
+  }
+
+  /** One signed awsJson1.1 call; an error answer is a ChannelError with the service's code. */
+  private async call(
+    target: string,
+    request: object,
+    signal: AbortSignal | undefined,
+  ): Promise<{ json: Record<string, unknown>; status: number; text: string }> {
     const body = JSON.stringify(request);
     const unsigned = new HttpRequest({
       method: 'POST',
@@ -80,7 +108,7 @@ export class ChannelClient {
       headers: {
         host: this.url.host,
         'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': AGENT_TARGET,
+        'x-amz-target': target,
       },
       body,
     });
@@ -104,8 +132,6 @@ export class ChannelClient {
       const message = typeof json.message === 'string' ? json.message : text.slice(0, 200);
       throw new ChannelError(type.slice(type.lastIndexOf('#') + 1), response.status, message);
     }
-    if (!Array.isArray(json.tasks))
-      throw new ChannelError('InvalidResponse', response.status, text.slice(0, 200));
-    return { tasks: json.tasks as AgentTask[] };
+    return { json, status: response.status, text };
   }
 }

@@ -8,19 +8,43 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ContainerView, StateChange, TaskView } from '../engine/task-runner.js';
+import { ChannelError, type HealthStatus, type SubmitHealthRequest } from './client.js';
 
 /**
- * Sends the engine's reports to the control plane through ECS's public operations, one at a time
- * in the order the engine made them (a container's exit before its task's STOPPED, so the exit
- * code is not lost): a container change as SubmitContainerStateChange, a task change as
- * SubmitTaskStateChange (with the image digests its containers were started from, and the pull
- * times). A refusal (the task is gone, or the change is invalid) is dropped with a warning; any
- * other failure (the control plane is down or restarting, throttling) is retried with capped
- * backoff until it lands, so the control plane converges once it is back.
+ * Sends the engine's reports to the control plane, one at a time in the order the engine made them
+ * (a container's exit before its task's STOPPED, so the exit code is not lost):
+ * - a container change as SubmitContainerStateChange (an identical one again is not sent);
+ * - a task change as SubmitTaskStateChange when the task is RUNNING or STOPPED, with the image
+ *   digests its containers were started from and the pull times. The pull times alone are not worth
+ *   a call (the task is PENDING before and after its pulls): like the ECS agent, they ride on the
+ *   task's RUNNING or STOPPED report — or, when a container stops first (a task that fails to start
+ *   stops on that container's report, and the control plane then ignores the task's STOPPED), on
+ *   that container's report, sent as a SubmitTaskStateChange without a task status;
+ * - a container's health check result, when it changes, as BerthAgentV1.SubmitHealth (ECS's
+ *   operations have no health member); consecutive health changes of one task go in one call.
+ * A refusal (the task is gone, or the change is invalid) is dropped with a warning; any other
+ * failure (the control plane is down or restarting, throttling) is retried with capped backoff
+ * until it lands, so the control plane converges once it is back.
  */
-const REPORTABLE = new Set(['PENDING', 'RUNNING', 'STOPPED']);
+const SENT_STATUSES = new Set(['RUNNING', 'STOPPED']);
 const RETRY_MS = { first: 200, max: 10_000 };
-const REFUSALS = new Set(['InvalidParameterException', 'ClientException', 'AccessDeniedException']);
+const REFUSALS = new Set([
+  'InvalidParameterException',
+  'ClientException',
+  'ClusterNotFoundException',
+  'AccessDeniedException',
+  'SerializationException',
+]);
+
+/** What SubmitHealth needs of the channel (ChannelClient). */
+export interface HealthChannel {
+  submitHealth(request: SubmitHealthRequest, signal?: AbortSignal): Promise<void>;
+}
+
+export interface PullTimes {
+  readonly pullStartedAt?: Date;
+  readonly pullStoppedAt?: Date;
+}
 
 export function containerSubmission(view: ContainerView): SubmitContainerStateChangeCommandInput {
   return {
@@ -40,20 +64,33 @@ export function containerSubmission(view: ContainerView): SubmitContainerStateCh
   };
 }
 
-/** A task change; undefined when it says nothing the control plane takes (STOPPING, …, no pull times). */
+/** A container's report with the task's pull times: SubmitTaskStateChange without a task status. */
+export function containerWithPullTimes(
+  view: ContainerView,
+  pull: PullTimes,
+): SubmitTaskStateChangeCommandInput {
+  const { cluster, task, containerName, ...change } = containerSubmission(view);
+  return {
+    cluster,
+    task,
+    ...pullTimes(pull),
+    containers: [{ containerName, ...change }],
+  };
+}
+
+/** A task change; undefined unless the task is RUNNING or STOPPED (the pull times wait for that). */
 export function taskSubmission(
   view: TaskView,
   digests: ReadonlyMap<string, string>,
 ): SubmitTaskStateChangeCommandInput | undefined {
-  const status = REPORTABLE.has(view.lastStatus) ? view.lastStatus : undefined;
-  if (status === undefined && view.pullStartedAt === undefined) return undefined;
+  if (!SENT_STATUSES.has(view.lastStatus)) return undefined;
+  const status = view.lastStatus;
   return {
     cluster: view.cluster,
     task: view.taskArn,
-    ...(status !== undefined ? { status } : {}),
+    status,
     ...(status === 'STOPPED' && view.stoppedReason !== undefined ? { reason: view.stoppedReason } : {}),
-    ...(view.pullStartedAt !== undefined ? { pullStartedAt: view.pullStartedAt } : {}),
-    ...(view.pullStoppedAt !== undefined ? { pullStoppedAt: view.pullStoppedAt } : {}),
+    ...pullTimes(view),
     ...(view.executionStoppedAt !== undefined ? { executionStoppedAt: view.executionStoppedAt } : {}),
     ...(digests.size > 0
       ? { containers: [...digests].map(([containerName, imageDigest]) => ({ containerName, imageDigest })) }
@@ -61,38 +98,66 @@ export function taskSubmission(
   };
 }
 
+function pullTimes(pull: PullTimes): PullTimes {
+  return {
+    ...(pull.pullStartedAt !== undefined ? { pullStartedAt: pull.pullStartedAt } : {}),
+    ...(pull.pullStoppedAt !== undefined ? { pullStoppedAt: pull.pullStoppedAt } : {}),
+  };
+}
+
+/** What was sent (queued) for one task, to send only what is news. */
+interface TaskSent {
+  /** Container name → image digest, from the container views. */
+  readonly digests: Map<string, string>;
+  /** Container name → the last container report queued (JSON). */
+  readonly containers: Map<string, string>;
+  /** Container name → the last health queued (absent: UNKNOWN). */
+  readonly health: Map<string, HealthStatus>;
+  /** The last task report queued (JSON). */
+  task?: string;
+  /** The pull times the engine has (from its task views), and those a queued report carries (JSON). */
+  pull: PullTimes;
+  pullSent?: string;
+}
+
+/** A SubmitHealth call not begun yet: later health changes of the same task join it. */
+interface HealthBatch {
+  readonly cluster: string;
+  readonly taskArn: string;
+  readonly containers: Map<string, HealthStatus>;
+  started: boolean;
+}
+
 export class Reporter {
   private chain: Promise<void> = Promise.resolve();
-  /** Per task, container name → image digest, from the container views. */
-  private readonly digests = new Map<string, Map<string, string>>();
+  private readonly tasks = new Map<string, TaskSent>();
+  /** The last thing queued, when it is a health batch that has not begun. */
+  private tail: HealthBatch | undefined;
+  private channel: { readonly client: HealthChannel; readonly containerInstanceArn: string } | undefined;
+  private readonly attached: Promise<void>;
+  private markAttached: () => void = () => undefined;
 
   constructor(
     private readonly client: ECSClient,
     private readonly log: Logger,
     private readonly signal: AbortSignal,
-  ) {}
+  ) {
+    this.attached = new Promise<void>((resolve) => {
+      this.markAttached = resolve;
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  /** The channel health goes through, once registered; health reports wait for it in the queue. */
+  attach(client: HealthChannel, containerInstanceArn: string): void {
+    this.channel = { client, containerInstanceArn };
+    this.markAttached();
+  }
 
   report(change: StateChange): void {
-    let send: (() => Promise<unknown>) | undefined;
-    if (change.kind === 'container') {
-      if (change.imageDigest !== undefined) {
-        const own = this.digests.get(change.taskArn) ?? new Map<string, string>();
-        own.set(change.containerName, change.imageDigest);
-        this.digests.set(change.taskArn, own);
-      }
-      const input = containerSubmission(change);
-      send = () =>
-        this.client.send(new SubmitContainerStateChangeCommand(input), { abortSignal: this.signal });
-    } else {
-      const input = taskSubmission(change, this.digests.get(change.taskArn) ?? new Map());
-      if (input !== undefined) {
-        send = () => this.client.send(new SubmitTaskStateChangeCommand(input), { abortSignal: this.signal });
-      }
-      if (change.lastStatus === 'STOPPED') this.digests.delete(change.taskArn);
-    }
-    if (send === undefined) return;
-    const attempt = send;
-    this.chain = this.chain.then(() => this.deliver(attempt, change));
+    const sent = this.sentFor(change.taskArn);
+    if (change.kind === 'container') this.reportContainer(change, sent);
+    else this.reportTask(change, sent);
   }
 
   /** Settles when everything reported so far was sent (or given up). */
@@ -100,7 +165,95 @@ export class Reporter {
     return this.chain;
   }
 
-  private async deliver(send: () => Promise<unknown>, change: StateChange): Promise<void> {
+  private sentFor(taskArn: string): TaskSent {
+    let sent = this.tasks.get(taskArn);
+    if (!sent) {
+      sent = { digests: new Map(), containers: new Map(), health: new Map(), pull: {} };
+      this.tasks.set(taskArn, sent);
+    }
+    return sent;
+  }
+
+  private reportContainer(view: ContainerView, sent: TaskSent): void {
+    if (view.imageDigest !== undefined) sent.digests.set(view.containerName, view.imageDigest);
+    const input = containerSubmission(view);
+    const text = JSON.stringify(input);
+    if (sent.containers.get(view.containerName) !== text) {
+      sent.containers.set(view.containerName, text);
+      const pull = JSON.stringify(pullTimes(sent.pull));
+      if (view.lastStatus === 'STOPPED' && sent.pull.pullStartedAt !== undefined && sent.pullSent !== pull) {
+        sent.pullSent = pull;
+        const withPull = containerWithPullTimes(view, sent.pull);
+        this.enqueue(view.taskArn, 'container', () =>
+          this.client.send(new SubmitTaskStateChangeCommand(withPull), { abortSignal: this.signal }),
+        );
+      } else {
+        this.enqueue(view.taskArn, 'container', () =>
+          this.client.send(new SubmitContainerStateChangeCommand(input), { abortSignal: this.signal }),
+        );
+      }
+    }
+    if (view.healthStatus !== (sent.health.get(view.containerName) ?? 'UNKNOWN')) {
+      sent.health.set(view.containerName, view.healthStatus);
+      this.enqueueHealth(view.cluster, view.taskArn, view.containerName, view.healthStatus);
+    }
+  }
+
+  private reportTask(view: TaskView, sent: TaskSent): void {
+    sent.pull = pullTimes(view);
+    const input = taskSubmission(view, sent.digests);
+    if (view.lastStatus === 'STOPPED') this.tasks.delete(view.taskArn);
+    if (input === undefined) return;
+    const text = JSON.stringify(input);
+    if (sent.task === text) return;
+    sent.task = text;
+    sent.pullSent = JSON.stringify(sent.pull);
+    this.enqueue(view.taskArn, 'task', () =>
+      this.client.send(new SubmitTaskStateChangeCommand(input), { abortSignal: this.signal }),
+    );
+  }
+
+  private enqueue(taskArn: string, kind: string, send: () => Promise<unknown>): void {
+    this.tail = undefined;
+    this.chain = this.chain.then(() => this.deliver(send, taskArn, kind));
+  }
+
+  private enqueueHealth(cluster: string, taskArn: string, container: string, health: HealthStatus): void {
+    const tail = this.tail;
+    if (tail !== undefined && !tail.started && tail.taskArn === taskArn) {
+      tail.containers.set(container, health);
+      return;
+    }
+    const batch: HealthBatch = {
+      cluster,
+      taskArn,
+      containers: new Map([[container, health]]),
+      started: false,
+    };
+    this.tail = batch;
+    this.chain = this.chain.then(async () => {
+      batch.started = true;
+      await this.attached;
+      const channel = this.channel;
+      if (channel === undefined) return; // stopped before the agent registered
+      const request: SubmitHealthRequest = {
+        cluster: batch.cluster,
+        containerInstanceArn: channel.containerInstanceArn,
+        tasks: [
+          {
+            taskArn: batch.taskArn,
+            containers: [...batch.containers].map(([containerName, healthStatus]) => ({
+              containerName,
+              healthStatus,
+            })),
+          },
+        ],
+      };
+      await this.deliver(() => channel.client.submitHealth(request, this.signal), taskArn, 'health');
+    });
+  }
+
+  private async deliver(send: () => Promise<unknown>, taskArn: string, kind: string): Promise<void> {
     for (let delay = RETRY_MS.first; ; delay = Math.min(delay * 2, RETRY_MS.max)) {
       if (this.signal.aborted) return;
       try {
@@ -109,14 +262,20 @@ export class Reporter {
       } catch (err) {
         if (this.signal.aborted) return;
         // A refusal (the task is gone or already STOPPED) will not change on a retry.
-        if (REFUSALS.has((err as { name?: string }).name ?? '')) {
-          this.log.warn({ err, taskArn: change.taskArn, kind: change.kind }, 'state change refused');
+        if (REFUSALS.has(errorCode(err))) {
+          this.log.warn({ err, taskArn, kind }, 'state change refused');
           return;
         }
         if (delay >= RETRY_MS.max)
-          this.log.warn({ err, taskArn: change.taskArn, retryInMs: delay }, 'state change not delivered yet');
+          this.log.warn({ err, taskArn, kind, retryInMs: delay }, 'state change not delivered yet');
         await sleep(delay * (0.5 + Math.random()), undefined, { signal: this.signal }).catch(() => undefined);
       }
     }
   }
+}
+
+/** The service's error code: the SDK's exception name, or the channel's code. */
+function errorCode(err: unknown): string {
+  if (err instanceof ChannelError) return err.code;
+  return (err as { name?: string }).name ?? '';
 }

@@ -178,6 +178,11 @@ function containerFrom(c: ContainerDefinition, o: ContainerOverride | undefined)
     systemControls: c.systemControls?.map((s) => ({ namespace: s.namespace ?? '', value: s.value ?? '' })),
     pseudoTerminal: c.pseudoTerminal,
     interactive: c.interactive,
+    startTimeout: c.startTimeout,
+    volumesFrom: c.volumesFrom?.map((v) => ({
+      sourceContainer: v.sourceContainer ?? '',
+      ...(v.readOnly !== undefined ? { readOnly: v.readOnly } : {}),
+    })),
   });
 }
 

@@ -1,5 +1,7 @@
 import type { AgentConfig } from '../config.js';
+import type { LabelSelector } from '../runtime/labels.js';
 import type { ContainerSummary, Runtime } from '../runtime/runtime.js';
+import { EventRouter } from './event-router.js';
 import { TaskRunner, type StateChange, type TaskSnapshot } from './task-runner.js';
 import { ECS_LABELS, type AgentAdditions, type TaskSpec } from './task-spec.js';
 
@@ -19,6 +21,11 @@ import { ECS_LABELS, type AgentAdditions, type TaskSpec } from './task-spec.js';
  * its labels) before the first `desire`: the actor of each task takes its containers over instead
  * of creating new ones. Whatever the first `desire` does not claim belongs to no task the control
  * plane still assigns here, and is stopped and removed.
+ *
+ * The engine holds the agent's one subscription to the runtime's container events (`EventRouter`),
+ * opened when the engine is built: each actor gets its task's events from it, and a `sync` (a fresh
+ * inspect of its containers) each time the stream becomes live — at start, after a dockerd restart,
+ * or at once when the actor is created while the stream is live.
  */
 
 export interface EngineOptions {
@@ -32,6 +39,11 @@ export interface EngineOptions {
   readonly now?: () => number;
   /** The agent's own labels and environment for every container it creates. */
   readonly additions?: AgentAdditions;
+  /**
+   * The event subscription's label filter: what marks this agent's containers (its host label);
+   * default every container with ECS's task-arn label. Events are routed by the task-arn label.
+   */
+  readonly eventLabels?: LabelSelector;
 }
 
 export class TaskEngine {
@@ -42,8 +54,15 @@ export class TaskEngine {
   /** Adopted containers not yet claimed by an actor: task ARN → container name → runtime id. */
   private adoptable = new Map<string, Record<string, string>>();
   private orphansSwept: Promise<void> | undefined;
+  private readonly events: EventRouter;
 
-  constructor(private readonly options: EngineOptions) {}
+  constructor(private readonly options: EngineOptions) {
+    this.events = new EventRouter({
+      runtime: options.runtime,
+      ...(options.eventLabels !== undefined ? { labels: options.eventLabels } : {}),
+    });
+    this.events.start();
+  }
 
   /** Containers found on the host at start, for the actors of their tasks to take over. */
   adopt(containers: readonly ContainerSummary[]): void {
@@ -74,7 +93,9 @@ export class TaskEngine {
       if (spec.desiredStatus === 'STOPPED' && !hasWork) continue;
       const created = new TaskRunner(spec, this.options, adopted);
       this.runners.set(spec.taskArn, created);
+      const detach = this.events.attach(spec.taskArn, created);
       void created.done.then(() => {
+        detach();
         if (this.closed || this.runners.get(spec.taskArn) !== created) return;
         this.runners.delete(spec.taskArn);
         this.finished.set(spec.taskArn, created.version);
@@ -125,5 +146,6 @@ export class TaskEngine {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.runners.values()].map((r) => r.close()));
+    await this.events.close();
   }
 }

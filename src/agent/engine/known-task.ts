@@ -1,4 +1,4 @@
-import { dependencyReadiness } from '../../core/ecs/task-lifecycle-depends-on.js';
+import { conditionVerdict, dependencyReadiness } from '../../core/ecs/task-lifecycle-depends-on.js';
 import {
   newTaskState,
   type HealthStatus,
@@ -110,13 +110,15 @@ export function initialKnown(spec: TaskSpec): KnownTask {
 }
 
 /**
- * What to do next, from the desired spec and the known state. Pure. While the task should run:
- * pull every image, launch the containers whose `dependsOn` is met once their image is present,
- * and record the containers whose dependencies can never be met (an essential one fails the task).
- * Once the task is stopping: stop every running container whose dependents have all stopped
+ * What to do next, from the desired spec, the known state and the time (epoch ms). Pure. While the
+ * task should run: pull every image, launch the containers whose `dependsOn` is met and whose
+ * `volumesFrom` sources exist once their image is present, and record the containers that can
+ * never start — a dependency that can never be met, or whose `startTimeout` ran out
+ * (`startTimeouts`), a `volumesFrom` source that will never be created — an essential one fails the
+ * task. Once the task is stopping: stop every running container whose dependents have all stopped
  * (reverse dependency order).
  */
-export function nextActions(spec: TaskSpec, known: KnownTask): Action[] {
+export function nextActions(spec: TaskSpec, known: KnownTask, now: number): Action[] {
   const life = known.lifecycle;
   const actions: Action[] = [];
   const of = (name: string): KnownContainer | undefined => known.containers[name];
@@ -129,9 +131,17 @@ export function nextActions(spec: TaskSpec, known: KnownTask): Action[] {
       spec.containers.map((c) => ({ name: c.name, dependsOn: c.dependsOn ?? [] })),
       life.containers,
     );
-    for (const { name, reason } of readiness.never) {
+    const never = new Map<string, string>();
+    for (const { name, reason } of readiness.never)
+      never.set(name, `DependencyConditionNeverSatisfied: ${reason}`);
+    for (const { name, reason } of startTimeouts(spec, known, now).expired)
+      if (!never.has(name)) never.set(name, `DependencyConditionNeverSatisfied: ${reason}`);
+    for (const name of readiness.startable) {
+      const blocked = volumesFromBlock(spec, known, name);
+      if (typeof blocked === 'string' && !never.has(name)) never.set(name, blocked);
+    }
+    for (const [name, why] of never) {
       const container = spec.containers.find((c) => c.name === name);
-      const why = `DependencyConditionNeverSatisfied: ${reason}`;
       actions.push({
         kind: 'record',
         event:
@@ -141,6 +151,7 @@ export function nextActions(spec: TaskSpec, known: KnownTask): Action[] {
       });
     }
     for (const name of readiness.startable) {
+      if (never.has(name) || volumesFromBlock(spec, known, name) !== false) continue;
       const k = of(name);
       if (k?.pull === 'done' && k.busy === undefined && k.runtime !== 'running' && k.runtime !== 'exited') {
         // Recorded first, so a stop that comes while the launch is in flight waits for its outcome.
@@ -181,6 +192,69 @@ export function nextActions(spec: TaskSpec, known: KnownTask): Action[] {
     actions.push({ kind: 'stop', container: c.name });
   }
   return actions;
+}
+
+/** Conditions a `startTimeout` bounds (ECS: START is met at once, so it never times out). */
+const TIMED_CONDITIONS = new Set(['COMPLETE', 'SUCCESS', 'HEALTHY']);
+
+/**
+ * ECS's `startTimeout`, which the *dependency* carries: a PENDING container not yet launched that
+ * depends on a container with COMPLETE, SUCCESS or HEALTHY gives up when that container started
+ * more than its `startTimeout` seconds ago, has not stopped, and the condition is still unmet.
+ * `expired`: those containers, with why; `nextDeadline`: the earliest time (epoch ms) one of the
+ * dependencies still waited on runs out, for the actor's timer. Pure.
+ */
+export function startTimeouts(
+  spec: TaskSpec,
+  known: KnownTask,
+  now: number,
+): { expired: { name: string; reason: string }[]; nextDeadline?: number } {
+  const life = known.lifecycle.containers;
+  const expired: { name: string; reason: string }[] = [];
+  let nextDeadline: number | undefined;
+  for (const target of spec.containers) {
+    const state = life.find((c) => c.name === target.name);
+    if (state?.lastStatus !== 'PENDING' || state.launching === true) continue;
+    for (const d of target.dependsOn ?? []) {
+      const dep = spec.containers.find((c) => c.name === d.containerName);
+      const depState = life.find((c) => c.name === d.containerName);
+      const timeout = dep?.startTimeout ?? 0;
+      if (!TIMED_CONDITIONS.has(d.condition) || timeout <= 0 || depState === undefined) continue;
+      if (depState.startedAt === undefined || depState.lastStatus === 'STOPPED') continue;
+      if (conditionVerdict(d.condition, depState).kind === 'met') continue;
+      const deadline = depState.startedAt + timeout * 1000;
+      if (now >= deadline) {
+        expired.push({
+          name: target.name,
+          reason: `dependency '${d.containerName}' did not reach ${d.condition} within its startTimeout of ${timeout} s`,
+        });
+        break;
+      }
+      nextDeadline = Math.min(nextDeadline ?? deadline, deadline);
+    }
+  }
+  return { expired, ...(nextDeadline !== undefined ? { nextDeadline } : {}) };
+}
+
+/**
+ * Whether a container's `volumesFrom` sources hold its launch back: false when every source has
+ * been created (Docker needs them to exist), true while one may still be, or — as a string, the
+ * reason — when one never will be (it stopped without a container, or is not in the task). Pure.
+ */
+export function volumesFromBlock(spec: TaskSpec, known: KnownTask, name: string): boolean | string {
+  const container = spec.containers.find((c) => c.name === name);
+  let waiting = false;
+  for (const from of container?.volumesFrom ?? []) {
+    const k = known.containers[from.sourceContainer];
+    const life = known.lifecycle.containers.find((c) => c.name === from.sourceContainer);
+    if (k === undefined || life === undefined)
+      return `CannotCreateContainerError: volumesFrom source '${from.sourceContainer}' is not a container of this task`;
+    if (k.runtime !== 'none') continue;
+    if (life.lastStatus === 'STOPPED')
+      return `CannotCreateContainerError: volumesFrom source '${from.sourceContainer}' was never created`;
+    waiting = true;
+  }
+  return waiting;
 }
 
 /** The task is over for the runtime: STOPPED, nothing running and nothing in flight. */

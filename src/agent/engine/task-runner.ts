@@ -1,28 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { nextTaskState, type TaskEvent } from '../../core/ecs/task-lifecycle.js';
-import type { AgentConfig } from '../config.js';
 import { EventQueue } from '../runtime/event-queue.js';
-import {
-  isRuntimeError,
-  type ContainerState,
-  type EnsuredImage,
-  type Runtime,
-  type RuntimeErrorCode,
-  type RuntimeEvent,
-} from '../runtime/runtime.js';
-import {
-  containerSpecFor,
-  ECS_LABELS,
-  stopTimeoutOf,
-  type AgentAdditions,
-  type TaskContainerSpec,
-  type TaskSpec,
-} from './task-spec.js';
+import type { ContainerState, RuntimeEvent } from '../runtime/runtime.js';
+import type { EventSink } from './event-router.js';
+import { reasonOf, TaskEffects, type EffectOptions, type Outcome } from './task-effects.js';
+import { ECS_LABELS, type TaskSpec } from './task-spec.js';
 import {
   initialKnown,
   isSettled,
   nextActions,
   OOM_REASON,
+  startTimeouts,
   type Action,
   type ContainerView,
   type KnownContainer,
@@ -35,6 +22,7 @@ import {
 
 export type { ContainerView, StateChange, TaskSnapshot, TaskView } from './known-task.js';
 export { OOM_REASON } from './known-task.js';
+export { reasonOf } from './task-effects.js';
 
 /**
  * One task's actor (the ECS agent's `managedTask`): a single async loop that owns everything about
@@ -46,34 +34,24 @@ export { OOM_REASON } from './known-task.js';
  * - sent    — the last view of the task and of each container handed to `report`, so every change
  *             is reported exactly once and nothing unchanged is reported again.
  *
- * Decisions are pure (`nextActions(spec, known)`); the loop executes the effects over the Runtime
- * (pull, create + start, stop, remove) and turns their outcomes and the runtime's events into
- * messages in the same mailbox, applied one at a time.
+ * Decisions are pure (`nextActions(spec, known, now)`); the effects (task-effects.ts: pull, create +
+ * start, stop, remove) post their outcomes, and the engine's shared event subscription
+ * (event-router.ts, through this actor's `EventSink` side) posts the task's runtime events and the
+ * `synced` inspections, as messages in the same mailbox, applied one at a time.
  */
 
-export interface RunnerOptions {
-  readonly runtime: Runtime;
-  readonly config: Pick<
-    AgentConfig,
-    'disablePrivileged' | 'containerStopTimeoutSeconds' | 'imagePullBehavior' | 'taskCleanupWaitSeconds'
-  >;
+export interface RunnerOptions extends EffectOptions {
   readonly report: (change: StateChange) => void;
   /** Epoch milliseconds; default Date.now. */
   readonly now?: () => number;
-  /** The agent's own labels and environment, added to every container. */
-  readonly additions?: AgentAdditions;
 }
 
 type Message =
+  | Outcome
   | { readonly type: 'desire'; readonly spec: TaskSpec }
   | { readonly type: 'event'; readonly event: RuntimeEvent }
-  | { readonly type: 'pulled'; readonly container: string; readonly image: EnsuredImage }
-  | { readonly type: 'pullFailed'; readonly container: string; readonly error: unknown }
-  | { readonly type: 'created'; readonly container: string; readonly runtimeId: string }
-  | { readonly type: 'launched'; readonly container: string; readonly state: ContainerState }
-  | { readonly type: 'launchFailed'; readonly container: string; readonly error: unknown }
-  | { readonly type: 'stopped'; readonly container: string; readonly state: ContainerState }
-  | { readonly type: 'stopFailed'; readonly container: string }
+  /** A startTimeout may have run out: decide again. */
+  | { readonly type: 'tick' }
   /** The event stream is live (again) and this is what the runtime holds now, by container name. */
   | {
       readonly type: 'synced';
@@ -85,16 +63,7 @@ type Message =
 /** A container's `reason` when it vanished from the host while the agent was not watching. */
 export const LOST_REASON = 'CannotInspectContainerError: the container no longer exists on this host';
 
-const RESUBSCRIBE_MS = { first: 250, max: 10_000 };
-
-/** A runtime failure as ECS's reason text: the error code first (`CannotPullContainerError: …`). */
-export function reasonOf(err: unknown, fallback: RuntimeErrorCode): string {
-  const code = isRuntimeError(err) ? err.code : fallback;
-  const message = err instanceof Error ? err.message : String(err);
-  return message.startsWith(code) || message.startsWith('Cannot') ? message : `${code}: ${message}`;
-}
-
-export class TaskRunner {
+export class TaskRunner implements EventSink {
   readonly taskArn: string;
   private spec: TaskSpec;
   private known: KnownTask;
@@ -102,10 +71,15 @@ export class TaskRunner {
   private readonly controller = new AbortController();
   private readonly mailbox: EventQueue<Message>;
   private readonly now: () => number;
+  private readonly effects: TaskEffects;
   private cleanupTimer: NodeJS.Timeout | undefined;
+  /** The next startTimeout deadline a timer is set for (epoch ms). */
+  private tick: { readonly at: number; readonly timer: NodeJS.Timeout } | undefined;
   private failure: string | undefined;
   /** No decision is taken before the first sync: an adopted container must be known before a launch. */
   private synced = false;
+  /** A `synced` message was posted: later syncs inspect the known containers, not the adopted ones. */
+  private syncPosted = false;
   /** Resolves when the loop ends: after the cleanup, or on `close()`. Never rejects. */
   readonly done: Promise<void>;
 
@@ -123,6 +97,7 @@ export class TaskRunner {
     this.known = initialKnown(spec);
     this.now = options.now ?? Date.now;
     this.mailbox = new EventQueue<Message>(this.controller.signal);
+    this.effects = new TaskEffects(options, this.controller.signal, (outcome) => this.mailbox.push(outcome));
     // What the control plane already knows (a PENDING task) is not reported again.
     for (const view of this.views()) this.sent.set(viewKey(view), JSON.stringify(view));
     if (spec.desiredStatus === 'STOPPED') this.mailbox.push({ type: 'desire', spec });
@@ -164,15 +139,34 @@ export class TaskRunner {
     await this.done;
   }
 
+  // ---- the event stream's side (EventSink) ----
+
+  /**
+   * The engine's event stream is live (again): inspects every container the actor knows of (the
+   * first time: the adopted ones) and posts that as a `synced` message, so nothing that happened
+   * while no one was listening is missed. The router delivers this task's events after it.
+   */
+  async sync(signal: AbortSignal): Promise<void> {
+    const first = !this.syncPosted;
+    const ids = first ? this.adopted : this.runtimeIds();
+    const both = AbortSignal.any([signal, this.controller.signal]);
+    const states = await this.effects.inspectAll(ids, both);
+    this.mailbox.push({ type: 'synced', states, first });
+    this.syncPosted = true;
+  }
+
+  event(event: RuntimeEvent): void {
+    this.mailbox.push({ type: 'event', event });
+  }
+
   // ---- the loop ----
 
   private async run(): Promise<void> {
     const signal = this.controller.signal;
-    const pump = this.pumpEvents(signal);
     try {
       for await (const message of this.mailbox) {
         if (message.type === 'cleanup') {
-          await this.removeContainers();
+          await this.effects.cleanUp(this.spec, this.runtimeIds());
           break;
         }
         this.handle(message);
@@ -184,40 +178,8 @@ export class TaskRunner {
       if (!signal.aborted) this.failure = err instanceof Error ? err.message : String(err);
     } finally {
       if (this.cleanupTimer !== undefined) clearTimeout(this.cleanupTimer);
+      if (this.tick !== undefined) clearTimeout(this.tick.timer);
       this.controller.abort();
-      await pump;
-    }
-  }
-
-  /**
-   * Feeds the runtime's events for this task into the mailbox. Each time the subscription is live
-   * (at start, and again after the engine went away — a dockerd restart ends the stream) it first
-   * inspects every container the actor knows of (at start: the adopted ones) and sends that as a
-   * `synced` message, so nothing that happened while no one was listening is missed.
-   */
-  private async pumpEvents(signal: AbortSignal): Promise<void> {
-    let first = true;
-    let delay = RESUBSCRIBE_MS.first;
-    while (!signal.aborted) {
-      try {
-        const stream = await this.options.runtime.events({
-          signal,
-          labels: { [ECS_LABELS.taskArn]: this.taskArn },
-        });
-        const ids = first ? this.adopted : this.runtimeIds();
-        const states: Record<string, ContainerState> = {};
-        for (const [name, runtimeId] of Object.entries(ids))
-          states[name] = await this.options.runtime.inspect(runtimeId, { signal });
-        this.mailbox.push({ type: 'synced', states, first });
-        first = false;
-        delay = RESUBSCRIBE_MS.first;
-        for await (const event of stream) this.mailbox.push({ type: 'event', event });
-      } catch {
-        // The engine does not answer (yet): try again below.
-      }
-      if (signal.aborted) return;
-      await sleep(delay * (0.5 + Math.random()), undefined, { signal }).catch(() => undefined);
-      delay = Math.min(delay * 2, RESUBSCRIBE_MS.max);
     }
   }
 
@@ -236,21 +198,10 @@ export class TaskRunner {
     this.cleanupTimer.unref();
   }
 
-  private async removeContainers(): Promise<void> {
-    for (const k of Object.values(this.known.containers)) {
-      if (k.runtimeId === undefined) continue;
-      try {
-        await this.options.runtime.remove(k.runtimeId, { signal: this.controller.signal });
-      } catch {
-        // Best effort: what is left carries the task's labels, so the restart sweep finds it.
-      }
-    }
-  }
-
   /** Applies the pure decisions, starts the effects they ask for, then reports what changed. */
   private step(): void {
     for (let round = 0; round < 100; round++) {
-      const actions = nextActions(this.spec, this.known);
+      const actions = nextActions(this.spec, this.known, this.now());
       const records = actions.filter((a) => a.kind === 'record');
       if (records.length === 0) {
         for (const action of actions) if (action.kind !== 'record') this.execute(action);
@@ -259,6 +210,19 @@ export class TaskRunner {
       for (const r of records) this.apply(r.event);
     }
     this.flushReports();
+    this.scheduleTick();
+  }
+
+  /** Wakes the loop when the next startTimeout runs out (the decision depends on the time). */
+  private scheduleTick(): void {
+    const at = startTimeouts(this.spec, this.known, this.now()).nextDeadline;
+    if (at === this.tick?.at) return;
+    if (this.tick !== undefined) clearTimeout(this.tick.timer);
+    this.tick = undefined;
+    if (at === undefined) return;
+    const timer = setTimeout(() => this.mailbox.push({ type: 'tick' }), Math.max(0, at - this.now()) + 1);
+    timer.unref();
+    this.tick = { at, timer };
   }
 
   private handle(message: Message): void {
@@ -321,6 +285,7 @@ export class TaskRunner {
         this.synced = true;
         return;
       case 'cleanup':
+      case 'tick':
         return;
     }
   }
@@ -456,64 +421,19 @@ export class TaskRunner {
       case 'pull':
         if (this.known.lifecycle.pullStartedAt === undefined) this.apply({ kind: 'pullStarted' });
         this.patch(container.name, { pull: 'pulling' });
-        void this.pull(container);
+        void this.effects.pull(container);
         return;
       case 'launch':
         this.patch(container.name, { busy: 'launching' });
-        void this.launch(container, this.known.containers[container.name]?.runtimeId);
+        void this.effects.launch(this.spec, container, this.known.containers[container.name]?.runtimeId);
         return;
       case 'stop': {
         const runtimeId = this.known.containers[container.name]?.runtimeId;
         if (runtimeId === undefined) return;
         this.patch(container.name, { busy: 'stopping' });
-        void this.stop(container, runtimeId);
+        void this.effects.stop(container, runtimeId);
         return;
       }
-    }
-  }
-
-  private async pull(container: TaskContainerSpec): Promise<void> {
-    const { runtime, config } = this.options;
-    try {
-      const image = await runtime.ensureImage(container.image, config.imagePullBehavior, {
-        signal: this.controller.signal,
-      });
-      this.mailbox.push({ type: 'pulled', container: container.name, image });
-    } catch (error) {
-      this.mailbox.push({ type: 'pullFailed', container: container.name, error });
-    }
-  }
-
-  private async launch(container: TaskContainerSpec, existing: string | undefined): Promise<void> {
-    const { runtime, config, additions } = this.options;
-    const signal = this.controller.signal;
-    try {
-      let runtimeId = existing;
-      if (runtimeId === undefined) {
-        runtimeId = await runtime.create(containerSpecFor(this.spec, container, config, additions), {
-          signal,
-        });
-        this.mailbox.push({ type: 'created', container: container.name, runtimeId });
-      }
-      await runtime.start(runtimeId, { signal });
-      const state = await runtime.inspect(runtimeId, { signal });
-      this.mailbox.push({ type: 'launched', container: container.name, state });
-    } catch (error) {
-      this.mailbox.push({ type: 'launchFailed', container: container.name, error });
-    }
-  }
-
-  private async stop(container: TaskContainerSpec, runtimeId: string): Promise<void> {
-    const { runtime, config } = this.options;
-    const signal = this.controller.signal;
-    try {
-      await runtime.stop(runtimeId, stopTimeoutOf(container, config), { signal });
-      const state = await runtime.inspect(runtimeId, { signal });
-      this.mailbox.push({ type: 'stopped', container: container.name, state });
-    } catch {
-      // Retried on the next step after a pause; the die event may also settle it meanwhile.
-      if (signal.aborted) return;
-      setTimeout(() => this.mailbox.push({ type: 'stopFailed', container: container.name }), 1000).unref();
     }
   }
 

@@ -44,6 +44,13 @@ export interface MountPointSpec {
   readonly readOnly?: boolean;
 }
 
+export interface VolumeFromSpec {
+  /** Another container of the task. */
+  readonly sourceContainer: string;
+  /** Mount them read-only; default false (as the source mounts them). */
+  readonly readOnly?: boolean;
+}
+
 export interface PortMappingSpec {
   readonly containerPort: number;
   /** 0 or absent: dynamic (bridge mode). */
@@ -93,6 +100,14 @@ export interface TaskContainerSpec {
   readonly systemControls?: readonly { readonly namespace: string; readonly value: string }[];
   readonly pseudoTerminal?: boolean;
   readonly interactive?: boolean;
+  /**
+   * ECS's `startTimeout`, seconds: how long, from this container's start, a container that depends
+   * on it with COMPLETE, SUCCESS or HEALTHY waits for the condition before giving up (it then never
+   * starts; an essential one stops the task as TaskFailedToStart). Absent or 0: no limit.
+   */
+  readonly startTimeout?: number;
+  /** ECS's `volumesFrom`: mount every volume of these containers of the task (created first). */
+  readonly volumesFrom?: readonly VolumeFromSpec[];
 }
 
 export interface TaskSpec {
@@ -154,6 +169,34 @@ export function taskVolumeName(task: TaskSpec, volume: string): string {
   return safe(`ecs-${task.family}-${task.revision}-${volume}-${taskId(task.taskArn)}`);
 }
 
+/**
+ * The volumes that live and die with the task, by their runtime name: `dockerVolumeConfiguration`
+ * volumes of scope `task` (ECS's default scope) and volumes with neither a host path nor a
+ * configuration (ECS's default task-scoped volume). `shared` volumes and host paths outlive it. Pure.
+ */
+export function taskScopedVolumes(task: TaskSpec): string[] {
+  return (task.volumes ?? [])
+    .filter((v) => v.host?.sourcePath === undefined && v.dockerVolumeConfiguration?.scope !== 'shared')
+    .map((v) => taskVolumeName(task, v.name));
+}
+
+/**
+ * The order to remove the task's containers in: a container mounting another's volumes
+ * (`volumesFrom`) before that source, so the source's volumes are free when it goes. Pure.
+ */
+export function removalOrder(task: TaskSpec): string[] {
+  const left = [...task.containers];
+  const order: string[] = [];
+  while (left.length > 0) {
+    const unused = left.findIndex(
+      (c) => !left.some((o) => (o.volumesFrom ?? []).some((v) => v.sourceContainer === c.name)),
+    );
+    const [next] = left.splice(Math.max(0, unused), 1); // a cycle: any order
+    if (next !== undefined) order.push(next.name);
+  }
+  return order;
+}
+
 export function isEssential(container: TaskContainerSpec): boolean {
   return container.essential ?? true;
 }
@@ -206,6 +249,18 @@ export function containerSpecFor(
       : undefined;
   const networkMode = task.networkMode ?? 'bridge';
   const mounts = (container.mountPoints ?? []).map((mp) => mountFor(task, container.name, mp));
+  const volumesFrom = (container.volumesFrom ?? []).map((v) => {
+    if (!task.containers.some((c) => c.name === v.sourceContainer && c.name !== container.name)) {
+      throw new ContainerRefusedError(
+        container.name,
+        `CannotCreateContainerError: container '${container.name}' takes volumes from '${v.sourceContainer}', which is not another container of the task`,
+      );
+    }
+    return {
+      container: runtimeContainerName(task, v.sourceContainer),
+      ...(v.readOnly === true ? { readOnly: true } : {}),
+    };
+  });
   const lp = container.linuxParameters;
   const tmpfs: TmpfsMount[] = (lp?.tmpfs ?? []).map((t) => ({
     target: t.containerPath,
@@ -243,6 +298,7 @@ export function containerSpecFor(
         }
       : {}),
     ...(mounts.length > 0 ? { mounts } : {}),
+    ...(volumesFrom.length > 0 ? { volumesFrom } : {}),
     ...(tmpfs.length > 0 ? { tmpfs } : {}),
     ...(container.ulimits !== undefined ? { ulimits: container.ulimits } : {}),
     ...(lp?.capabilities?.add !== undefined ? { capAdd: lp.capabilities.add } : {}),

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EventQueue } from './event-queue.js';
+import { FakePorts } from './fake-ports.js';
 import { matchesLabels, type LabelSelector } from './labels.js';
 import {
   RuntimeError,
@@ -12,6 +13,7 @@ import {
   type EventsOptions,
   type HealthStatus,
   type ListOptions,
+  type Mount,
   type NetworkBinding,
   type PresentContainerState,
   type PullBehavior,
@@ -85,6 +87,8 @@ interface FakeContainer {
   finishedAt: Date | undefined;
   error: string | undefined;
   bindings: NetworkBinding[];
+  /** Its bind and volume mounts, its own and those `volumesFrom` brought. */
+  readonly mounts: readonly Mount[];
   /** Its simulated address on the bridge (`bridge` mode only). */
   readonly address: string | undefined;
   /** Pending timers of the current run; all cleared when it exits. */
@@ -122,17 +126,15 @@ export class FakeRuntime implements Runtime {
   private readonly pulledByUs = new Set<string>();
   private readonly programs = new Map<string, FakeBehavior>();
   private readonly subscribers = new Set<Subscriber>();
-  /** `tcp/8080` → runtimeId of the running container holding it. */
-  private readonly hostPorts = new Map<string, string>();
-  private readonly portRange: readonly [number, number];
-  private nextPort: number;
+  /** Named volumes on the "host" (created by the first container that mounts one). */
+  private readonly volumes = new Set<string>();
+  private readonly ports: FakePorts;
   private addressesGiven = 0;
   private readonly now: () => Date;
 
   constructor(private readonly options: FakeRuntimeOptions = {}) {
     this.now = options.now ?? (() => new Date());
-    this.portRange = options.portRange ?? [32768, 60999];
-    this.nextPort = this.portRange[0];
+    this.ports = new FakePorts(options.portRange ?? [32768, 60999]);
     for (const ref of options.localImages ?? []) this.addImage(ref);
     for (const ref of options.registryImages ?? []) this.addImage(ref, { registry: true });
   }
@@ -229,6 +231,18 @@ export class FakeRuntime implements Runtime {
     if (image === undefined) {
       return Promise.reject(new RuntimeError('CannotCreateContainerError', `No such image: ${spec.image}`));
     }
+    const mounts: Mount[] = [...(spec.mounts ?? [])];
+    for (const from of spec.volumesFrom ?? []) {
+      const source = this.containers.get(this.names.get(from.container) ?? from.container);
+      if (source === undefined) {
+        return Promise.reject(
+          new RuntimeError('CannotCreateContainerError', `No such container: ${from.container}`),
+        );
+      }
+      for (const m of source.mounts)
+        mounts.push(from.readOnly === undefined ? m : { ...m, readOnly: from.readOnly });
+    }
+    for (const m of mounts) if (m.type === 'volume') this.volumes.add(m.name);
     const runtimeId = randomBytes(32).toString('hex');
     const behavior = this.programs.get(spec.name) ?? this.options.behavior?.(spec) ?? {};
     this.programs.delete(spec.name);
@@ -247,6 +261,7 @@ export class FakeRuntime implements Runtime {
       finishedAt: undefined,
       error: undefined,
       bindings: [],
+      mounts,
       address: (spec.networkMode ?? 'bridge') === 'bridge' ? this.nextAddress() : undefined,
       timers: new Set(),
       onExit: [],
@@ -260,7 +275,7 @@ export class FakeRuntime implements Runtime {
     if (c === undefined) return Promise.reject(notFound(runtimeId));
     if (c.status === 'running') return Promise.resolve();
     try {
-      c.bindings = this.allocatePorts(c);
+      c.bindings = this.ports.allocate(c.runtimeId, c.spec);
     } catch (err) {
       c.error = (err as Error).message;
       return settle(() => {
@@ -307,6 +322,7 @@ export class FakeRuntime implements Runtime {
       ...(c.finishedAt ? { finishedAt: c.finishedAt } : {}),
       networkBindings: c.status === 'running' ? [...c.bindings] : [],
       ipv4Addresses: c.status === 'running' && c.address !== undefined ? [c.address] : [],
+      mounts: c.mounts.map((m) => ({ ...m, readOnly: m.readOnly ?? false })),
       labels: { ...c.spec.labels },
       ...(c.error !== undefined ? { error: c.error } : {}),
     };
@@ -321,6 +337,22 @@ export class FakeRuntime implements Runtime {
     this.names.delete(c.spec.name);
     this.emit(c, { type: 'destroy' });
     return Promise.resolve();
+  }
+
+  removeVolume(name: string, _opts?: CallOptions): Promise<boolean> {
+    if (!this.volumes.has(name)) return Promise.resolve(false);
+    for (const c of this.containers.values()) {
+      if (c.mounts.some((m) => m.type === 'volume' && m.name === name)) {
+        return Promise.reject(
+          new RuntimeError(
+            'CannotRemoveVolumeError',
+            `CannotRemoveVolumeError: remove volume ${name}: volume is in use - [${c.runtimeId}]`,
+          ),
+        );
+      }
+    }
+    this.volumes.delete(name);
+    return Promise.resolve(true);
   }
 
   list(opts: ListOptions = {}): Promise<ContainerSummary[]> {
@@ -419,7 +451,7 @@ export class FakeRuntime implements Runtime {
     c.exitCode = exitCode;
     c.oomKilled = oomKilled;
     c.finishedAt = this.now();
-    for (const binding of c.bindings) this.hostPorts.delete(`${binding.protocol}/${binding.hostPort}`);
+    this.ports.release(c.bindings);
     this.emit(c, { type: 'die', exitCode });
     const waiters = c.onExit;
     c.onExit = [];
@@ -443,54 +475,6 @@ export class FakeRuntime implements Runtime {
     const c = this.containers.get(runtimeId);
     if (c?.status !== 'running') throw new Error(`fake: container ${runtimeId} is not running`);
     return c;
-  }
-
-  /** Docker's behaviour: bridge mode publishes (static or from the ephemeral range), host mode uses the container ports. */
-  private allocatePorts(c: FakeContainer): NetworkBinding[] {
-    const mode = c.spec.networkMode ?? 'bridge';
-    const mappings = c.spec.portMappings ?? [];
-    if (mode === 'none') return [];
-    if (mode === 'host') {
-      return mappings.map((m) => ({
-        containerPort: m.containerPort,
-        protocol: m.protocol ?? 'tcp',
-        hostPort: m.containerPort,
-        hostIp: '0.0.0.0',
-      }));
-    }
-    const taken: string[] = [];
-    const bindings: NetworkBinding[] = [];
-    try {
-      for (const m of mappings) {
-        const protocol = m.protocol ?? 'tcp';
-        const hostIp = m.hostIp ?? '127.0.0.1';
-        let hostPort = m.hostPort ?? 0;
-        if (hostPort === 0) hostPort = this.dynamicPort(protocol);
-        else if (this.hostPorts.has(`${protocol}/${hostPort}`)) {
-          throw new RuntimeError(
-            'CannotStartContainerError',
-            `Bind for ${hostIp}:${hostPort} failed: port is already allocated`,
-          );
-        }
-        this.hostPorts.set(`${protocol}/${hostPort}`, c.runtimeId);
-        taken.push(`${protocol}/${hostPort}`);
-        bindings.push({ containerPort: m.containerPort, protocol, hostPort, hostIp });
-      }
-    } catch (err) {
-      for (const key of taken) this.hostPorts.delete(key);
-      throw err;
-    }
-    return bindings;
-  }
-
-  private dynamicPort(protocol: string): number {
-    const [low, high] = this.portRange;
-    for (let tries = 0; tries <= high - low; tries++) {
-      const port = this.nextPort;
-      this.nextPort = port >= high ? low : port + 1;
-      if (!this.hostPorts.has(`${protocol}/${port}`)) return port;
-    }
-    throw new RuntimeError('CannotStartContainerError', 'no free host port in the ephemeral range');
   }
 
   private emit(c: FakeContainer, event: DistributiveOmit<RuntimeEvent, keyof EventBaseFields>): void {

@@ -58,6 +58,11 @@ export type Mount =
   /** A named volume; the engine creates it (local driver) when it does not exist yet. */
   | { readonly type: 'volume'; readonly name: string; readonly target: string; readonly readOnly?: boolean };
 
+export interface VolumeFrom {
+  readonly container: string;
+  readonly readOnly?: boolean;
+}
+
 export interface TmpfsMount {
   readonly target: string;
   readonly sizeMiB?: number;
@@ -106,6 +111,12 @@ export interface ContainerSpec {
   readonly networkMode?: NetworkMode;
   readonly portMappings?: readonly PortMapping[];
   readonly mounts?: readonly Mount[];
+  /**
+   * Every volume of these containers (Docker's VolumesFrom), mounted at the same paths. `container`:
+   * the name or runtime id of a container created before this one. `readOnly`: true read-only, false
+   * read-write, absent as the source mounts them.
+   */
+  readonly volumesFrom?: readonly VolumeFrom[];
   readonly tmpfs?: readonly TmpfsMount[];
   readonly ulimits?: readonly Ulimit[];
   readonly capAdd?: readonly string[];
@@ -168,6 +179,11 @@ export interface PresentContainerState {
    * metadata endpoint reports them as ECS's `Networks[].IPv4Addresses`.
    */
   readonly ipv4Addresses?: readonly string[];
+  /**
+   * The container's bind and volume mounts as the engine made them, its own and those `volumesFrom`
+   * brought (anonymous volumes have the engine's generated name).
+   */
+  readonly mounts?: readonly Mount[];
   /** The spec's labels, plus (Docker) those the image carries and the spec did not override. */
   readonly labels: Readonly<Record<string, string>>;
   /** The engine's own error text (e.g. a failed start), when it recorded one. */
@@ -252,6 +268,7 @@ export type RuntimeErrorCode =
   | 'CannotStopContainerError'
   | 'CannotInspectContainerError'
   | 'CannotRemoveContainerError'
+  | 'CannotRemoveVolumeError'
   | 'CannotListContainersError'
   | 'CannotCollectStatsError'
   | 'ContainerNotFoundError'
@@ -309,6 +326,12 @@ export interface Runtime {
 
   /** Removes the container (killing it if it still runs) and its anonymous volumes. Idempotent. */
   remove(runtimeId: string, opts?: CallOptions): Promise<void>;
+
+  /**
+   * Removes the named volume: true when it did, false when there was none (idempotent). A volume a
+   * container (in any status) still uses is `CannotRemoveVolumeError`.
+   */
+  removeVolume(name: string, opts?: CallOptions): Promise<boolean>;
 
   /** Every container, in any status, carrying the given labels: how the agent re-attaches after a restart. */
   list(opts?: ListOptions): Promise<ContainerSummary[]>;

@@ -1,3 +1,4 @@
+import type { AgentHealthOperations, SubmitHealthInput } from '../../control/agent-channel/health.js';
 import type { AgentChannelOperations, PollInput } from '../../control/agent-channel/poll.js';
 import type { ErrorSpec } from '../errors.js';
 import type { JsonService } from '../service.js';
@@ -5,9 +6,10 @@ import type { JsonService } from '../service.js';
 /**
  * `BerthAgentV1`: the agent channel's own awsJson1.1 service (Berth's, not an AWS one), signed with
  * SigV4 under the `ecs` service name like every ECS call, so the gateway's authentication,
- * authorization, validation and error handling apply unchanged. One operation, `Poll` (a long poll
- * and a heartbeat; see control/agent-channel/poll.ts). State changes go back through ECS's public
- * SubmitTaskStateChange / SubmitContainerStateChange.
+ * authorization, validation and error handling apply unchanged. Two operations: `Poll` (a long poll
+ * and a heartbeat; see control/agent-channel/poll.ts) and `SubmitHealth` (containers' health check
+ * results, which ECS's public operations cannot carry; control/agent-channel/health.ts). State
+ * changes go back through ECS's public SubmitTaskStateChange / SubmitContainerStateChange.
  */
 export const AGENT_TARGET_PREFIX = 'BerthAgentV1';
 const NS = 'com.berth.agent';
@@ -26,10 +28,13 @@ export const AGENT_ERRORS: Readonly<Record<string, ErrorSpec>> = {
 const STRING = 0;
 const NUMBER = 1;
 const MAP_OF = 128;
+/** Schema kinds (@smithy/core/schema): 1 list, 3 structure. */
+const LIST = 1;
+const STRUCTURE = 3;
 
 /** `{ cluster, containerInstanceArn, knownVersions?: { [taskArn]: number }, waitSeconds? }`; the first two required. */
 export const PollRequest$ = [
-  3,
+  STRUCTURE,
   NS,
   'PollRequest',
   0,
@@ -38,16 +43,56 @@ export const PollRequest$ = [
   2,
 ];
 
-export function agentService(channel: AgentChannelOperations): JsonService {
+/** `{ containerName, healthStatus }`, both required; healthStatus HEALTHY | UNHEALTHY | UNKNOWN. */
+const ContainerHealth$ = [
+  STRUCTURE,
+  NS,
+  'ContainerHealth',
+  0,
+  ['containerName', 'healthStatus'],
+  [STRING, STRING],
+  2,
+];
+const ContainerHealthList$ = [LIST, NS, 'ContainerHealthList', 0, ContainerHealth$];
+/** `{ taskArn, containers }`, both required. */
+const TaskHealth$ = [
+  STRUCTURE,
+  NS,
+  'TaskHealth',
+  0,
+  ['taskArn', 'containers'],
+  [STRING, ContainerHealthList$],
+  2,
+];
+const TaskHealthList$ = [LIST, NS, 'TaskHealthList', 0, TaskHealth$];
+
+/** `{ cluster, containerInstanceArn, tasks }`, all required. */
+export const SubmitHealthRequest$ = [
+  STRUCTURE,
+  NS,
+  'SubmitHealthRequest',
+  0,
+  ['cluster', 'containerInstanceArn', 'tasks'],
+  [STRING, STRING, TaskHealthList$],
+  3,
+];
+
+const HEALTH_STATUS = { HEALTHY: 'HEALTHY', UNHEALTHY: 'UNHEALTHY', UNKNOWN: 'UNKNOWN' } as const;
+
+export function agentService(channel: AgentChannelOperations, health: AgentHealthOperations): JsonService {
   return {
     protocol: 'json',
     targetPrefix: AGENT_TARGET_PREFIX,
     jsonVersion: '1.1',
     signingName: 'ecs',
     errors: AGENT_ERRORS,
-    enums: {},
+    enums: { 'ContainerHealth.healthStatus': HEALTH_STATUS },
     operations: {
       Poll: { input: PollRequest$, run: (input: PollInput) => channel.poll(input) },
+      SubmitHealth: {
+        input: SubmitHealthRequest$,
+        run: (input: SubmitHealthInput) => health.submitHealth(input),
+      },
     },
   };
 }

@@ -2,10 +2,11 @@ import type { TaskDefinition, TaskOverride } from '@aws-sdk/client-ecs';
 import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.js';
 import type { RequestedStopCode } from '../../core/ecs/task-lifecycle.js';
 import { desiredVersionOf, type TaskRecord } from '../../core/ecs/task.js';
-import { clientFault, invalidParameter } from '../../core/fault.js';
+import { invalidParameter } from '../../core/fault.js';
 import type { ControlDeps } from '../context.js';
 import type { ClusterOperations } from '../ecs/clusters.js';
 import type { TaskDefinitionOperations } from '../ecs/task-definitions.js';
+import { requireAgentInstance } from './instance.js';
 import { InstanceNotifier } from './notifier.js';
 
 /**
@@ -80,13 +81,8 @@ export class AgentChannelOperations {
       );
     }
     const cluster = await this.clusters.require(input.cluster);
-    const arn = input.containerInstanceArn ?? '';
-    const instance = await this.deps.store.containerInstances.byArn(arn);
-    if (!instance || instance.cluster !== cluster.name || instance.status === 'INACTIVE') {
-      throw clientFault(
-        `'${arn}' is not a registered container instance of cluster '${cluster.name}': register it first.`,
-      );
-    }
+    const instance = await requireAgentInstance(this.deps, cluster.name, input.containerInstanceArn);
+    const arn = instance.arn;
     await this.heartbeat(instance);
     const known = input.knownVersions ?? {};
     const deadline = Date.now() + waitSeconds * 1000;

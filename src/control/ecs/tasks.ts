@@ -27,8 +27,10 @@ import {
 } from '../../core/ecs/task.js';
 import {
   REPORTED_STATUSES,
+  applyHealth,
   applyReport,
   unknownContainer,
+  type ContainerHealthReport,
   type ContainerReport,
   type ReportedStatus,
   type TaskReport,
@@ -276,6 +278,15 @@ export class TaskOperations {
     };
     await this.report(input.cluster, input.task, report, invalidParameter);
     return { acknowledgment: 'ACK' };
+  }
+
+  /**
+   * Applies an agent's container health report (BerthAgentV1.SubmitHealth; its references are
+   * checked in control/agent-channel/health.ts) through `changeTask`: a new version, and since the
+   * desired status does not change, the agent's held Poll is not woken.
+   */
+  async reportHealth(taskArn: string, health: readonly ContainerHealthReport[]): Promise<void> {
+    await this.changeTask(taskArn, (current) => applyHealth(current, health, this.deps.now()));
   }
 
   // -------------------------------------------------------------------------------------------

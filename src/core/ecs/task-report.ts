@@ -1,11 +1,12 @@
 import type { NetworkBinding } from '@aws-sdk/client-ecs';
 import type { TaskContainerSpec, TaskDoc } from './task.js';
-import { nextTaskState, type TaskEvent, type TaskState } from './task-lifecycle.js';
+import { nextTaskState, type HealthStatus, type TaskEvent, type TaskState } from './task-lifecycle.js';
 
 /**
- * What the agent reports about a task (SubmitTaskStateChange / SubmitContainerStateChange), turned
- * into lifecycle events for `nextTaskState`, plus the details the reducer does not keep (network
- * bindings, image digest). Pure: the time is passed in.
+ * What the agent reports about a task (SubmitTaskStateChange / SubmitContainerStateChange, and its
+ * containers' health through BerthAgentV1.SubmitHealth), turned into lifecycle events for
+ * `nextTaskState`, plus the details the reducer does not keep (network bindings, image digest).
+ * Pure: the time is passed in.
  */
 
 /** Statuses the agent reports, for a container or a task. */
@@ -35,10 +36,16 @@ export interface TaskReport {
 /** The parts of a task a report can change. */
 export type ReportedParts = Pick<TaskDoc, 'state' | 'containers'>;
 
+/** One container's health check result as the agent reports it (BerthAgentV1.SubmitHealth). */
+export interface ContainerHealthReport {
+  readonly name: string;
+  readonly healthStatus: HealthStatus;
+}
+
 /** The first reported container name the task does not have, if any. */
 export function unknownContainer(
   containers: readonly TaskContainerSpec[],
-  report: TaskReport,
+  report: { readonly containers: readonly { readonly name: string }[] },
 ): string | undefined {
   const names = new Set(containers.map((c) => c.name));
   return report.containers.find((c) => !names.has(c.name))?.name;
@@ -146,6 +153,41 @@ export function applyReport(current: ReportedParts, report: TaskReport, now: num
   const same =
     JSON.stringify(next) === JSON.stringify({ state: current.state, containers: current.containers });
   return same ? current : next;
+}
+
+/** A health report's events: each container's `containerHealthChanged`, in the order given. */
+export function healthEvents(
+  health: readonly ContainerHealthReport[],
+): Extract<TaskEvent, { kind: 'containerHealthChanged' }>[] {
+  return health.map((c) => ({
+    kind: 'containerHealthChanged',
+    container: c.name,
+    healthStatus: c.healthStatus,
+  }));
+}
+
+/**
+ * The task after a health report; the task's own `healthStatus` follows from its containers' (the
+ * reducer's `taskHealth`). Only the health can change: no other event is implied (unlike a state
+ * report, a health report does not mean the agent is launching anything). Returns `current` itself
+ * when nothing changes: the same health again, a container without a health check or not started
+ * yet, or any report about a STOPPED task.
+ */
+export function applyHealth(
+  current: ReportedParts,
+  health: readonly ContainerHealthReport[],
+  now: number,
+): ReportedParts {
+  if (current.state.lastStatus === 'STOPPED') return current;
+  let state = current.state;
+  for (const event of healthEvents(health)) {
+    // The reducer copies the container even when its health stays the same: skip those.
+    const before = state.containers.find((c) => c.name === event.container)?.healthStatus;
+    if (before !== event.healthStatus) state = nextTaskState(state, event, now);
+  }
+  return JSON.stringify(state) === JSON.stringify(current.state)
+    ? current
+    : { state, containers: current.containers };
 }
 
 function withRuntimeIds(state: TaskState, report: TaskReport): TaskState {

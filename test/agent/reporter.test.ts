@@ -1,0 +1,259 @@
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { ChannelError, type SubmitHealthRequest } from '../../src/agent/channel/client.js';
+import { Reporter } from '../../src/agent/channel/reporter.js';
+import type { ContainerView, TaskView } from '../../src/agent/engine/task-runner.js';
+
+/**
+ * The agent's reporter against a recording ECS client and channel: what goes out, in what order,
+ * in how many calls (pull times folded into the task's RUNNING/STOPPED report, identical reports
+ * not repeated, health through BerthAgentV1.SubmitHealth, batched per task), and retries.
+ */
+
+const CLUSTER = 'c';
+const TASK = 'arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef';
+const INSTANCE = 'arn:aws:ecs:us-east-1:123456789012:container-instance/c/1';
+
+interface Call {
+  readonly op: string;
+  readonly input: Record<string, unknown>;
+}
+
+/** A Reporter whose calls are recorded; `fail(n)` makes the next n calls fail (retryable). */
+function harness(options: { attach?: boolean } = {}) {
+  const calls: Call[] = [];
+  let failures = 0;
+  const maybeFail = (): void => {
+    if (failures > 0) {
+      failures--;
+      throw Object.assign(new Error('connection refused'), { name: 'TypeError' });
+    }
+  };
+  const client = {
+    send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      await Promise.resolve();
+      maybeFail();
+      calls.push({ op: command.constructor.name.replace(/Command$/, ''), input: command.input });
+      return {};
+    },
+  } as unknown as ECSClient;
+  const channel = {
+    submitHealth: async (request: SubmitHealthRequest) => {
+      await Promise.resolve();
+      maybeFail();
+      calls.push({ op: 'SubmitHealth', input: request as unknown as Record<string, unknown> });
+    },
+  };
+  const stop = new AbortController();
+  const reporter = new Reporter(client, pino({ level: 'silent' }), stop.signal);
+  if (options.attach !== false) reporter.attach(channel, INSTANCE);
+  return {
+    reporter,
+    calls,
+    channel,
+    stop,
+    fail: (n: number) => (failures = n),
+    ops: () => calls.map((c) => c.op),
+  };
+}
+
+const at = (s: number) => new Date(Date.UTC(2024, 0, 1, 0, 0, s));
+
+function task(over: Partial<TaskView> = {}): TaskView {
+  return {
+    kind: 'task',
+    cluster: CLUSTER,
+    taskArn: TASK,
+    lastStatus: 'PENDING',
+    desiredStatus: 'RUNNING',
+    healthStatus: 'UNKNOWN',
+    ...over,
+  };
+}
+
+function container(name: string, over: Partial<ContainerView> = {}): ContainerView {
+  return {
+    kind: 'container',
+    cluster: CLUSTER,
+    taskArn: TASK,
+    containerName: name,
+    lastStatus: 'PENDING',
+    image: 'busybox',
+    healthStatus: 'UNKNOWN',
+    networkBindings: [],
+    ...over,
+  };
+}
+
+describe('Reporter', () => {
+  it('folds the pull times into the RUNNING report: a start is three calls', async () => {
+    const h = harness();
+    h.reporter.report(container('web'));
+    h.reporter.report(task());
+    h.reporter.report(task({ pullStartedAt: at(1) }));
+    h.reporter.report(task({ pullStartedAt: at(1), pullStoppedAt: at(2) }));
+    h.reporter.report(container('web', { lastStatus: 'RUNNING', runtimeId: 'r1', imageDigest: 'sha256:d' }));
+    h.reporter.report(task({ lastStatus: 'RUNNING', pullStartedAt: at(1), pullStoppedAt: at(2) }));
+    await h.reporter.drained();
+    assert.deepEqual(h.ops(), [
+      'SubmitContainerStateChange',
+      'SubmitContainerStateChange',
+      'SubmitTaskStateChange',
+    ]);
+    assert.deepEqual(h.calls[2]!.input, {
+      cluster: CLUSTER,
+      task: TASK,
+      status: 'RUNNING',
+      pullStartedAt: at(1),
+      pullStoppedAt: at(2),
+      containers: [{ containerName: 'web', imageDigest: 'sha256:d' }],
+    });
+  });
+
+  it('sends an exit before its task STOPPED, and an identical report once', async () => {
+    const h = harness();
+    const running = container('web', { lastStatus: 'RUNNING', runtimeId: 'r1' });
+    h.reporter.report(running);
+    h.reporter.report(task({ lastStatus: 'RUNNING', pullStartedAt: at(1), pullStoppedAt: at(2) }));
+    h.reporter.report({ ...running, startedAt: at(3) }); // a view change the control plane does not take
+    h.reporter.report(
+      task({ lastStatus: 'RUNNING', pullStartedAt: at(1), pullStoppedAt: at(2), startedAt: at(3) }),
+    );
+    h.reporter.report(container('web', { lastStatus: 'STOPPED', runtimeId: 'r1', exitCode: 3 }));
+    h.reporter.report(task({ lastStatus: 'STOPPING', pullStartedAt: at(1), pullStoppedAt: at(2) }));
+    h.reporter.report(task({ lastStatus: 'STOPPED', stoppedReason: 'Essential container in task exited' }));
+    await h.reporter.drained();
+    assert.deepEqual(h.ops(), [
+      'SubmitContainerStateChange',
+      'SubmitTaskStateChange',
+      'SubmitContainerStateChange',
+      'SubmitTaskStateChange',
+    ]);
+    assert.equal(h.calls[2]!.input.exitCode, 3);
+    assert.equal(h.calls[3]!.input.status, 'STOPPED');
+  });
+
+  it('a container that stops before the task ran carries the pull times (its task may stop on it)', async () => {
+    const h = harness();
+    h.reporter.report(container('web'));
+    h.reporter.report(task({ pullStartedAt: at(1) }));
+    h.reporter.report(container('web', { lastStatus: 'STOPPED', reason: 'CannotPullContainerError: no' }));
+    h.reporter.report(
+      task({ lastStatus: 'STOPPED', pullStartedAt: at(1), stoppedReason: 'Task failed to start' }),
+    );
+    await h.reporter.drained();
+    assert.deepEqual(h.ops(), [
+      'SubmitContainerStateChange',
+      'SubmitTaskStateChange',
+      'SubmitTaskStateChange',
+    ]);
+    assert.deepEqual(h.calls[1]!.input, {
+      cluster: CLUSTER,
+      task: TASK,
+      pullStartedAt: at(1),
+      containers: [
+        {
+          containerName: 'web',
+          status: 'STOPPED',
+          reason: 'CannotPullContainerError: no',
+          networkBindings: [],
+        },
+      ],
+    });
+    assert.equal(h.calls[2]!.input.status, 'STOPPED');
+  });
+
+  it('sends health changes through SubmitHealth, after the start, one call per task for a batch', async () => {
+    const h = harness();
+    h.reporter.report(container('a', { lastStatus: 'RUNNING', runtimeId: 'ra' }));
+    h.reporter.report(container('b', { lastStatus: 'RUNNING', runtimeId: 'rb' }));
+    h.reporter.report(task({ lastStatus: 'RUNNING' }));
+    // One engine flush with both containers' health changed, then the task's view.
+    h.reporter.report(container('a', { lastStatus: 'RUNNING', runtimeId: 'ra', healthStatus: 'HEALTHY' }));
+    h.reporter.report(container('b', { lastStatus: 'RUNNING', runtimeId: 'rb', healthStatus: 'UNHEALTHY' }));
+    h.reporter.report(task({ lastStatus: 'RUNNING', healthStatus: 'UNHEALTHY' }));
+    // The same health again: nothing.
+    h.reporter.report(
+      container('a', { lastStatus: 'RUNNING', runtimeId: 'ra', healthStatus: 'HEALTHY', startedAt: at(9) }),
+    );
+    await h.reporter.drained();
+    assert.deepEqual(h.ops(), [
+      'SubmitContainerStateChange',
+      'SubmitContainerStateChange',
+      'SubmitTaskStateChange',
+      'SubmitHealth',
+    ]);
+    assert.deepEqual(h.calls[3]!.input, {
+      cluster: CLUSTER,
+      containerInstanceArn: INSTANCE,
+      tasks: [
+        {
+          taskArn: TASK,
+          containers: [
+            { containerName: 'a', healthStatus: 'HEALTHY' },
+            { containerName: 'b', healthStatus: 'UNHEALTHY' },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('keeps order across a health report: a later state change does not pass it', async () => {
+    const h = harness();
+    h.reporter.report(container('a', { lastStatus: 'RUNNING', healthStatus: 'HEALTHY' }));
+    h.reporter.report(container('a', { lastStatus: 'STOPPED', exitCode: 1, healthStatus: 'UNHEALTHY' }));
+    await h.reporter.drained();
+    assert.deepEqual(h.ops(), [
+      'SubmitContainerStateChange',
+      'SubmitHealth',
+      'SubmitContainerStateChange',
+      'SubmitHealth',
+    ]);
+  });
+
+  it('holds health until the channel is attached, then sends it in order', async () => {
+    const h = harness({ attach: false });
+    h.reporter.report(container('a', { lastStatus: 'RUNNING', healthStatus: 'HEALTHY' }));
+    h.reporter.report(container('a', { lastStatus: 'STOPPED', exitCode: 0, healthStatus: 'HEALTHY' }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(h.ops(), ['SubmitContainerStateChange']);
+    h.reporter.attach(h.channel, INSTANCE);
+    await h.reporter.drained();
+    assert.deepEqual(h.ops(), ['SubmitContainerStateChange', 'SubmitHealth', 'SubmitContainerStateChange']);
+  });
+
+  it('retries a failed send, and drops a refused one', async () => {
+    const h = harness();
+    h.fail(2);
+    h.reporter.report(container('a', { lastStatus: 'RUNNING', healthStatus: 'HEALTHY' }));
+    await h.reporter.drained();
+    assert.deepEqual(h.ops(), ['SubmitContainerStateChange', 'SubmitHealth']);
+
+    const refused = harness({ attach: false });
+    let tries = 0;
+    refused.reporter.attach(
+      {
+        submitHealth: async () => {
+          tries++;
+          await Promise.resolve();
+          throw new ChannelError('InvalidParameterException', 400, 'no such task');
+        },
+      },
+      INSTANCE,
+    );
+    refused.reporter.report(container('a', { lastStatus: 'RUNNING', healthStatus: 'HEALTHY' }));
+    refused.reporter.report(task({ lastStatus: 'RUNNING' }));
+    await refused.reporter.drained();
+    assert.equal(tries, 1, 'a refusal is not retried');
+    assert.deepEqual(refused.ops(), ['SubmitContainerStateChange', 'SubmitTaskStateChange']);
+  });
+
+  it('drains at once when stopped before the channel is attached', async () => {
+    const h = harness({ attach: false });
+    h.reporter.report(container('a', { lastStatus: 'RUNNING', healthStatus: 'HEALTHY' }));
+    h.stop.abort();
+    await h.reporter.drained();
+  });
+});
