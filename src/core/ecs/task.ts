@@ -289,6 +289,9 @@ export function instanceSnapshot(
     readonly status: InstanceSnapshot['status'];
     readonly agentConnected: boolean;
     readonly remainingResources: readonly Resource[];
+    readonly hostId?: string;
+    readonly registeredAt?: number;
+    readonly versionInfo?: { readonly agentVersion?: string | undefined };
   },
   attributes: readonly InstanceAttribute[],
   groupTasks = 0,
@@ -304,6 +307,11 @@ export function instanceSnapshot(
     usedUdpPorts: (find('PORTS_UDP')?.stringSetValue ?? []).map(Number),
     attributes: Object.fromEntries(attributes.map((a) => [a.name, a.value ?? ''])),
     groupTasks,
+    ...(record.hostId !== undefined ? { ec2InstanceId: record.hostId } : {}),
+    ...(record.registeredAt !== undefined ? { registeredAt: record.registeredAt } : {}),
+    ...(record.versionInfo?.agentVersion !== undefined
+      ? { agentVersion: record.versionInfo.agentVersion }
+      : {}),
   };
 }
 

@@ -1,4 +1,6 @@
-import type { InstanceSnapshot, RejectReason, TaskDemand } from './types.js';
+import { compileQuery, type QueryPredicate } from './query-eval.js';
+import type { QueryNode } from './query-syntax.js';
+import { MEMBER_OF_UNSATISFIED, type InstanceSnapshot, type RejectReason, type TaskDemand } from './types.js';
 
 /**
  * Feasibility checks, one small function each, in the order they run. An instance is rejected by
@@ -16,6 +18,7 @@ export const FILTERS: readonly Filter[] = [
   { reason: 'DRAINING', fits: (i) => i.status !== 'DRAINING' },
   { reason: 'AGENT', fits: (i) => i.agentConnected },
   { reason: 'ATTRIBUTE', fits: (i, d) => hasAttributes(i, d) },
+  { reason: MEMBER_OF_UNSATISFIED, fits: (i, d) => (d.memberOf ?? []).every((q) => predicate(q)(i)) },
   { reason: 'RESOURCE:CPU', fits: (i, d) => d.cpu <= i.remainingCpu },
   { reason: 'RESOURCE:MEMORY', fits: (i, d) => d.memory <= i.remainingMemory },
   { reason: 'RESOURCE:PORTS', fits: (i, d) => portsFree(i.usedTcpPorts, d.tcpPorts) },
@@ -33,6 +36,15 @@ function hasAttributes(instance: InstanceSnapshot, demand: TaskDemand): boolean 
     const have = instance.attributes[a.name];
     return have !== undefined && (a.value === undefined || a.value === have);
   });
+}
+
+/** Each expression is compiled once, however many instances and tasks it is tested on. */
+const compiled = new WeakMap<QueryNode, QueryPredicate>();
+
+function predicate(query: QueryNode): QueryPredicate {
+  let p = compiled.get(query);
+  if (p === undefined) compiled.set(query, (p = compileQuery(query)));
+  return p;
 }
 
 function portsFree(used: readonly number[], wanted: readonly number[]): boolean {

@@ -1,3 +1,5 @@
+import type { QueryNode } from './query-syntax.js';
+
 /**
  * The placement engine's inputs and outputs: a read-only snapshot of container instances (built by
  * control/ from the store's indexed memory), what one task needs, and the plan that comes out.
@@ -24,6 +26,17 @@ export interface InstanceSnapshot {
   readonly attributes: Readonly<Record<string, string>>;
   /** Tasks of the same group/service already on this instance, so spread counts them (default 0). */
   readonly groupTasks?: number;
+  // What cluster queries (memberOf constraints, query-eval.ts) may also ask about the instance.
+  /** The host's id (`ec2InstanceId`). */
+  readonly ec2InstanceId?: string;
+  /** Epoch ms. */
+  readonly registeredAt?: number;
+  /** The container agent's version (`versionInfo.agentVersion`). */
+  readonly agentVersion?: string;
+  /** Tasks RUNNING on the instance. */
+  readonly runningTasksCount?: number;
+  /** The groups of the tasks on the instance, for `task:group`. */
+  readonly taskGroups?: readonly string[];
 }
 
 export interface RequiredAttribute {
@@ -41,7 +54,12 @@ export interface TaskDemand {
   readonly udpPorts: readonly number[];
   /** The task definition's `requiresAttributes`. */
   readonly requiredAttributes: readonly RequiredAttribute[];
+  /** `memberOf` constraints' expressions (parseQuery): an instance must satisfy every one. */
+  readonly memberOf?: readonly QueryNode[];
 }
+
+/** ECS's RunTask failure reason for an instance outside a memberOf constraint's group, verbatim. */
+export const MEMBER_OF_UNSATISFIED = 'MemberOf placement constraint unsatisfied.';
 
 /**
  * Why an instance cannot take the task. `AGENT`, `ATTRIBUTE` and `RESOURCE:*` are ECS's failure
@@ -54,6 +72,7 @@ export type RejectReason =
   | 'DRAINING'
   | 'AGENT'
   | 'ATTRIBUTE'
+  | typeof MEMBER_OF_UNSATISFIED
   | 'RESOURCE:CPU'
   | 'RESOURCE:MEMORY'
   | 'RESOURCE:PORTS'
