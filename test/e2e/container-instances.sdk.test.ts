@@ -184,20 +184,26 @@ describe('container instances through @aws-sdk/client-ecs', () => {
     ]);
     assert.deepEqual(await listAll({ cluster, filter: 'attribute:EBS == io1' }), [arnA]);
     assert.deepEqual(await listAll({ cluster, filter: 'attribute:EBS exists' }), [arnA]);
+    // The whole cluster query language: and/or/not, built-in subjects, wildcards, lists.
+    assert.deepEqual(await listAll({ cluster, filter: 'attribute:EBS == io1 and attribute:rack == r1' }), [
+      arnA,
+    ]);
+    assert.deepEqual(await listAll({ cluster, filter: 'not(attribute:EBS exists)' }), [arnB]);
+    assert.deepEqual(await listAll({ cluster, filter: 'attribute:EBS =~ io.* or attribute:EBS == gp3' }), [
+      arnA,
+    ]);
+    assert.deepEqual(await listAll({ cluster, filter: 'runningTasksCount == 0' }), [arnA, arnB].sort());
+    assert.deepEqual(await listAll({ cluster, filter: `ec2InstanceId in [${hostA}]` }), [arnA]);
+    assert.deepEqual(await listAll({ cluster, filter: 'task:group == service:web' }), []);
     await rejectsWith(
-      ecs.send(
-        new ListContainerInstancesCommand({
-          cluster,
-          filter: 'attribute:EBS == io1 and attribute:rack == r1',
-        }),
-      ),
+      ecs.send(new ListContainerInstancesCommand({ cluster, filter: 'attribute:EBS == io1 and' })),
       InvalidParameterException,
-      /'and'/,
+      /at character/,
     );
     await rejectsWith(
-      ecs.send(new ListContainerInstancesCommand({ cluster, filter: 'runningTasksCount == 0' })),
+      ecs.send(new ListContainerInstancesCommand({ cluster, filter: 'runningTaskCount == 0' })),
       InvalidParameterException,
-      /runningTasksCount/,
+      /runningTaskCount/,
     );
 
     // --- ListAttributes by name and value

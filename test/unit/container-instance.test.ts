@@ -7,6 +7,7 @@ import {
   checkTotalResources,
   identityAttributes,
   parseIdentityDocument,
+  instanceQueryView,
   parseInstanceFilter,
   registrationAttributes,
   transition,
@@ -185,36 +186,50 @@ describe('container instance resources', () => {
 });
 
 describe('ListContainerInstances filter', () => {
-  it('parses == and exists, and names the unsupported part of anything else', () => {
-    assert.deepEqual(parseInstanceFilter('attribute:ecs.instance-type == t2.small'), {
-      kind: 'equals',
-      name: 'ecs.instance-type',
-      value: 't2.small',
-    });
-    assert.deepEqual(parseInstanceFilter('  attribute:EBS==io1 '), {
-      kind: 'equals',
-      name: 'EBS',
-      value: 'io1',
-    });
-    assert.deepEqual(parseInstanceFilter('attribute:gpu exists'), { kind: 'exists', name: 'gpu' });
+  const view = (attributes: Record<string, string>, tasks: string[] = []) =>
+    instanceQueryView(
+      {
+        id: 'arn:i',
+        status: 'ACTIVE',
+        agentConnected: true,
+        remainingCpu: 1024,
+        remainingMemory: 1024,
+        usedTcpPorts: [],
+        usedUdpPorts: [],
+        attributes,
+        ec2InstanceId: 'i-1',
+      },
+      tasks.length,
+      tasks,
+    );
+
+  it('takes the cluster query language and tests instances with it', () => {
+    const t2 = view({ 'ecs.instance-type': 't2.small', EBS: 'io1' }, ['service:web']);
+    const m5 = view({ 'ecs.instance-type': 'm5.large' });
+    const cases: [string, boolean, boolean][] = [
+      ['attribute:ecs.instance-type == t2.small', true, false],
+      ['  attribute:EBS==io1 ', true, false],
+      ['attribute:EBS exists', true, false],
+      ['attribute:ecs.instance-type =~ t2.* and not(attribute:EBS == gp3)', true, false],
+      ['task:group == service:web', true, false],
+      ['runningTasksCount == 0', false, true],
+      ['ec2InstanceId in [i-1, i-2]', true, true],
+    ];
+    for (const [expression, onT2, onM5] of cases) {
+      const filter = parseInstanceFilter(expression);
+      assert.ok(filter, expression);
+      assert.equal(filter(t2), onT2, `${expression} on t2`);
+      assert.equal(filter(m5), onM5, `${expression} on m5`);
+    }
     assert.equal(parseInstanceFilter(undefined), undefined);
     assert.equal(parseInstanceFilter(' '), undefined);
-    const cases: [string, RegExp][] = [
-      ['attribute:a == b and attribute:c == d', /'and'/],
-      ['attribute:a == b or attribute:c == d', /'or'/],
-      ['not attribute:a exists', /'not'/],
-      ['attribute:a != b', /'!='/],
-      ['attribute:ecs.instance-type =~ t2.*', /'=~'/],
-      ['attribute:a in [b, c]', /'in'/],
-      ['ec2InstanceId == i-1', /ec2InstanceId/],
-      ['registeredAt > 2024-01-01', /'>'/],
-      ['task:group == web', /task:group/],
-      ['attribute:a', /attribute:a/],
-    ];
-    for (const [expression, part] of cases) {
+  });
+
+  it('refuses a bad expression with InvalidParameterException pointing at the character', () => {
+    for (const expression of ['attribute:a == b and', 'runningTaskCount == 1', 'attribute:a in (b, c)']) {
       const fault = faultOf(() => parseInstanceFilter(expression));
       assert.match(fault, /^InvalidParameterException/, expression);
-      assert.match(fault, part, expression);
+      assert.match(fault, /at character \d+/, expression);
     }
   });
 });

@@ -33,6 +33,7 @@ import {
   identityAttributes,
   initialRemaining,
   parseIdentityDocument,
+  instanceQueryView,
   parseInstanceFilter,
   registrationAttributes,
   transition,
@@ -40,7 +41,8 @@ import {
   type InstanceAttribute,
 } from '../../core/ecs/container-instance.js';
 import { validateTags } from '../../core/ecs/tags.js';
-import { adjustRemaining, taskCounts } from '../../core/ecs/task.js';
+import { adjustRemaining, instanceSnapshot, taskCounts } from '../../core/ecs/task.js';
+import type { QueryPredicate } from '../../core/placement/query-eval.js';
 import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
 import type { ControlDeps } from '../context.js';
@@ -49,6 +51,8 @@ import type { ClusterOperations } from './clusters.js';
 import { clusterName, containerInstanceArn, parseContainerInstanceRef, resolveInCluster } from './refs.js';
 
 const MAX_DESCRIBE = 100;
+/** Instances read per step while a ListContainerInstances filter looks for matches. */
+const FILTER_CHUNK = 500;
 const MAX_UPDATE_STATE = 10;
 
 /** A versioned write that lost its race: the attempt is retried. */
@@ -239,20 +243,57 @@ export class ContainerInstanceOperations {
     const token = decodeToken(input.nextToken);
     const afterId = token === undefined ? undefined : singleString(token);
     const filter = parseInstanceFilter(input.filter);
-    const rows = await this.deps.store.containerInstances.list({
-      cluster: cluster.name,
-      ...(input.status ? { status: input.status } : {}),
-      ...(filter
-        ? {
-            attribute:
-              filter.kind === 'equals' ? { name: filter.name, value: filter.value } : { name: filter.name },
-          }
-        : {}),
-      ...(afterId !== undefined ? { afterId } : {}),
-      limit: limit + 1,
-    });
+    const query = { cluster: cluster.name, ...(input.status ? { status: input.status } : {}) };
+    const rows = filter
+      ? await this.matching(query, filter, afterId, limit + 1)
+      : await this.deps.store.containerInstances.list({
+          ...query,
+          ...(afterId !== undefined ? { afterId } : {}),
+          limit: limit + 1,
+        });
     const { items, nextToken } = page(rows, limit, (r) => [r.id]);
     return { containerInstanceArns: items.map((r) => r.arn), ...(nextToken ? { nextToken } : {}) };
+  }
+
+  /**
+   * Up to `wanted` instances after `afterId`, in id order, that the filter accepts: read in chunks,
+   * each instance seen with its attributes, running task count and task groups.
+   */
+  private async matching(
+    query: { cluster: string; status?: string },
+    filter: QueryPredicate,
+    afterId: string | undefined,
+    wanted: number,
+  ): Promise<ContainerInstanceRecord[]> {
+    const { store } = this.deps;
+    const matched: ContainerInstanceRecord[] = [];
+    let cursor = afterId;
+    for (;;) {
+      const chunk = await store.containerInstances.list({
+        ...query,
+        ...(cursor !== undefined ? { afterId: cursor } : {}),
+        limit: FILTER_CHUNK,
+      });
+      const arns = chunk.map((r) => r.arn);
+      const [attributes, counts, active] = await Promise.all([
+        store.containerInstances.attributesOf(arns),
+        store.tasks.countByInstance(arns),
+        store.tasks.activeOnInstances(arns),
+      ]);
+      for (const record of chunk) {
+        const groups = active.filter((t) => t.containerInstanceArn === record.arn).map((t) => t.group);
+        const snapshot = instanceSnapshot(record, attributes.get(record.arn) ?? []);
+        const view = instanceQueryView(
+          snapshot,
+          taskCounts(counts.get(record.arn)).runningTasksCount,
+          groups,
+        );
+        if (filter(view)) matched.push(record);
+        if (matched.length === wanted) return matched;
+      }
+      if (chunk.length < FILTER_CHUNK) return matched;
+      cursor = chunk.at(-1)?.id;
+    }
   }
 
   /** UpdateContainerInstancesState: ACTIVE ↔ DRAINING; unknown or deregistered instances are failures. */

@@ -7,6 +7,8 @@ import type {
   VersionInfo,
 } from '@aws-sdk/client-ecs';
 import { Fault, invalidParameter } from '../fault.js';
+import { compileQuery, type QueryInstanceView, type QueryPredicate } from '../placement/query-eval.js';
+import type { InstanceSnapshot } from '../placement/types.js';
 
 /**
  * Container instances: the hosts a cluster runs tasks on. ECS's rules for their attributes, their
@@ -328,40 +330,24 @@ export function identityAttributes(
 // ---------------------------------------------------------------------------------------------
 // ListContainerInstances' filter
 
-export type InstanceFilter =
-  | { readonly kind: 'equals'; readonly name: string; readonly value: string }
-  | { readonly kind: 'exists'; readonly name: string };
-
-const EQUALS = /^attribute:([a-zA-Z0-9_\-./\\]{1,128})\s*==\s*([a-zA-Z0-9_\-.@/\\:]{1,128})$/;
-const EXISTS = /^attribute:([a-zA-Z0-9_\-./\\]{1,128})\s+exists$/;
-const UNSUPPORTED_WORD = /(?:^|\s)(and|or|not|in)(?:\s|\(|$)/i;
-const UNSUPPORTED_OPERATOR = /(!=|=~|>=|<=|>|<|\(|\))/;
-
 /**
- * The part of ECS's cluster query language Berth answers today: `attribute:<name> == <value>` and
- * `attribute:<name> exists`. Anything else is refused, naming the part that is not supported.
+ * ListContainerInstances' `filter`: an expression of ECS's cluster query language
+ * (core/placement/query-*), compiled once and tested against each instance's query view. A bad
+ * expression is an InvalidParameterException that points at the offending character; an empty one
+ * filters nothing.
  */
-export function parseInstanceFilter(expression: string | undefined): InstanceFilter | undefined {
-  if (expression === undefined) return undefined;
-  const text = expression.trim();
-  if (text === '') return undefined;
-  const eq = EQUALS.exec(text);
-  if (eq?.[1] && eq[2]) return { kind: 'equals', name: eq[1], value: eq[2] };
-  const ex = EXISTS.exec(text);
-  if (ex?.[1]) return { kind: 'exists', name: ex[1] };
-  const word = UNSUPPORTED_WORD.exec(text)?.[1];
-  const operator = UNSUPPORTED_OPERATOR.exec(text)?.[1];
-  const subject = /^[^\s=!<>~]+/.exec(text)?.[0] ?? text;
-  const part = word
-    ? `the '${word.toLowerCase()}' keyword`
-    : operator
-      ? `the '${operator}' operator`
-      : !subject.startsWith('attribute:')
-        ? `the subject '${clip(subject)}'`
-        : `'${clip(text)}'`;
-  throw invalidParameter(
-    `Unsupported filter expression: ${part}. Berth supports 'attribute:<name> == <value>' and 'attribute:<name> exists' for now.`,
-  );
+export function parseInstanceFilter(expression: string | undefined): QueryPredicate | undefined {
+  if (expression === undefined || expression.trim() === '') return undefined;
+  return compileQuery(expression);
+}
+
+/** What the query language sees of an instance: its snapshot plus the tasks on it. */
+export function instanceQueryView(
+  snapshot: InstanceSnapshot,
+  runningTasksCount: number,
+  taskGroups: readonly string[],
+): QueryInstanceView {
+  return { ...snapshot, runningTasksCount, taskGroups };
 }
 
 // ---------------------------------------------------------------------------------------------
