@@ -12,8 +12,6 @@ export interface ListInstancesQuery {
   readonly cluster: string;
   /** Only this status; absent: every status but INACTIVE. */
   readonly status?: string;
-  /** Only instances that have this attribute (with this value, when given). */
-  readonly attribute?: { readonly name: string; readonly value?: string };
   readonly afterId?: string;
   readonly limit: number;
 }
@@ -102,18 +100,6 @@ export class ContainerInstanceRepository {
         ? query.where('ci.status', '<>', 'INACTIVE')
         : query.where('ci.status', '=', q.status);
     if (q.afterId !== undefined) query = query.where('ci.id', '>', q.afterId);
-    const attribute = q.attribute;
-    if (attribute) {
-      query = query.where((eb) => {
-        let sub = eb
-          .selectFrom('container_instance_attributes as a')
-          .select('a.name')
-          .whereRef('a.instance_arn', '=', 'ci.arn')
-          .where('a.name', '=', attribute.name);
-        if (attribute.value !== undefined) sub = sub.where('a.value', '=', attribute.value);
-        return eb.exists(sub);
-      });
-    }
     const rows = await query.orderBy('ci.id').limit(q.limit).execute();
     return rows.map(toRecord);
   }

@@ -884,7 +884,7 @@ for (const dialect of await testDialects()) {
           assert.equal(outcomes.filter(Boolean).length, 1, 'concurrent writers from one version: one wins');
         }));
 
-      it('list: by status (every one but INACTIVE by default), by attribute, in id order, keyset-paginated', () =>
+      it('list: by status (every one but INACTIVE by default), in id order, keyset-paginated; attributesOf', () =>
         withStore(async (store) => {
           const ids = ['b', 'A', 'a', '9', 'c0', 'c', 'f', '1'];
           for (const [i, id] of ids.entries()) {
@@ -936,18 +936,14 @@ for (const dialect of await testDialects()) {
           ]);
           await store.containerInstances.putAttributes(arnOf('f'), [{ name: 'EBS', value: 'gp3' }]);
           await store.containerInstances.putAttributes(arnOf('c'), [{ name: 'EBS', value: 'io1' }]);
-          const withAttribute = async (name: string, value?: string): Promise<string[]> =>
-            (
-              await store.containerInstances.list({
-                cluster: 'web',
-                attribute: value === undefined ? { name } : { name, value },
-                limit: 10,
-              })
-            ).map(idOf);
-          assert.deepEqual(await withAttribute('EBS', 'io1'), ['b'], 'INACTIVE instances are not listed');
-          assert.deepEqual(await withAttribute('EBS'), ['b', 'f']);
-          assert.deepEqual(await withAttribute('ssd'), ['b']);
-          assert.deepEqual(await withAttribute('ebs'), [], 'names are case-sensitive');
+          const attributes = await store.containerInstances.attributesOf([
+            arnOf('b'),
+            arnOf('f'),
+            arnOf('a'),
+          ]);
+          assert.deepEqual(attributes.get(arnOf('b')), [{ name: 'EBS', value: 'io1' }, { name: 'ssd' }]);
+          assert.deepEqual(attributes.get(arnOf('f')), [{ name: 'EBS', value: 'gp3' }]);
+          assert.deepEqual(attributes.get(arnOf('a')), [], 'an instance without attributes has none');
 
           assert.deepEqual(
             await store.containerInstances.countRegistered(['web', 'other', 'none']),
