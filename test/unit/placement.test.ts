@@ -256,6 +256,48 @@ describe('place', () => {
   });
 });
 
+describe('distinctInstance', () => {
+  it('puts each task of the group on its own instance, then refuses with ECS reason', () => {
+    const cluster = [host('a'), host('b'), host('c', { groupTasks: 1 })];
+    const plan = place(
+      cluster,
+      demand({ distinctInstance: true }),
+      3,
+      [{ type: 'binpack', field: 'memory' }],
+      's',
+    );
+    assert.deepEqual([...plan.placements].sort(), ['a', 'b'], 'c already holds a task of the group');
+    assert.equal(plan.unplaced, 1);
+    assert.equal(plan.failure?.reason, 'DistinctInstance placement constraint unsatisfied.');
+    assert.equal(plan.failure?.detail, '3 instances: DistinctInstance placement constraint unsatisfied.');
+  });
+
+  it('never co-locates two tasks of the group, whatever the strategies (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 8, maxLength: 8 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.constantFrom<PlacementStrategy[]>(
+          [],
+          [{ type: 'binpack', field: 'memory' }],
+          [{ type: 'spread', field: 'instanceId' }],
+        ),
+        (n, already, count_, strategies) => {
+          const cluster = Array.from({ length: n }, (_, k) =>
+            host(`i-${k}`, { groupTasks: already[k] ?? 0 }),
+          );
+          const plan = place(cluster, demand({ distinctInstance: true }), count_, strategies, 'seed');
+          const free = cluster.filter((i) => (i.groupTasks ?? 0) === 0).map((i) => i.id);
+          assert.equal(new Set(plan.placements).size, plan.placements.length, 'two tasks on one instance');
+          for (const id of plan.placements) assert.ok(free.includes(id), `${id} already held one`);
+          assert.equal(plan.placements.length, Math.min(count_, free.length));
+        },
+      ),
+    );
+  });
+});
+
 describe('placement properties', () => {
   const instanceArb = (id: string, zones: readonly string[]): fc.Arbitrary<InstanceSnapshot> =>
     fc

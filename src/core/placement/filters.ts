@@ -1,6 +1,12 @@
 import { compileQuery, type QueryPredicate } from './query-eval.js';
 import type { QueryNode } from './query-syntax.js';
-import { MEMBER_OF_UNSATISFIED, type InstanceSnapshot, type RejectReason, type TaskDemand } from './types.js';
+import {
+  DISTINCT_INSTANCE_UNSATISFIED,
+  MEMBER_OF_UNSATISFIED,
+  type InstanceSnapshot,
+  type RejectReason,
+  type TaskDemand,
+} from './types.js';
 
 /**
  * Feasibility checks, one small function each, in the order they run. An instance is rejected by
@@ -19,6 +25,10 @@ export const FILTERS: readonly Filter[] = [
   { reason: 'AGENT', fits: (i) => i.agentConnected },
   { reason: 'ATTRIBUTE', fits: (i, d) => hasAttributes(i, d) },
   { reason: MEMBER_OF_UNSATISFIED, fits: (i, d) => (d.memberOf ?? []).every((q) => predicate(q)(i)) },
+  {
+    reason: DISTINCT_INSTANCE_UNSATISFIED,
+    fits: (i, d) => d.distinctInstance !== true || (i.groupTasks ?? 0) === 0,
+  },
   { reason: 'RESOURCE:CPU', fits: (i, d) => d.cpu <= i.remainingCpu },
   { reason: 'RESOURCE:MEMORY', fits: (i, d) => d.memory <= i.remainingMemory },
   { reason: 'RESOURCE:PORTS', fits: (i, d) => portsFree(i.usedTcpPorts, d.tcpPorts) },

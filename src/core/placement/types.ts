@@ -56,10 +56,19 @@ export interface TaskDemand {
   readonly requiredAttributes: readonly RequiredAttribute[];
   /** `memberOf` constraints' expressions (parseQuery): an instance must satisfy every one. */
   readonly memberOf?: readonly QueryNode[];
+  /**
+   * The `distinctInstance` constraint (RunTask, CreateService, UpdateService — never a task
+   * definition): no two tasks of the group on one instance, counting the group's tasks already
+   * there (`InstanceSnapshot.groupTasks`) and those this placement puts there.
+   */
+  readonly distinctInstance?: boolean;
 }
 
 /** ECS's RunTask failure reason for an instance outside a memberOf constraint's group, verbatim. */
 export const MEMBER_OF_UNSATISFIED = 'MemberOf placement constraint unsatisfied.';
+
+/** ECS's reason for an instance that already holds a task of the group under distinctInstance, verbatim. */
+export const DISTINCT_INSTANCE_UNSATISFIED = 'DistinctInstance placement constraint unsatisfied.';
 
 /**
  * Why an instance cannot take the task. `AGENT`, `ATTRIBUTE` and `RESOURCE:*` are ECS's failure
@@ -73,6 +82,7 @@ export type RejectReason =
   | 'AGENT'
   | 'ATTRIBUTE'
   | typeof MEMBER_OF_UNSATISFIED
+  | typeof DISTINCT_INSTANCE_UNSATISFIED
   | 'RESOURCE:CPU'
   | 'RESOURCE:MEMORY'
   | 'RESOURCE:PORTS'
