@@ -10,6 +10,7 @@ import { checkFamily, checkName } from '../names.js';
 import { compatibilities, fargateIncompatibility, requiredAttributes } from './attributes.js';
 import { normalizeContainer } from './containers.js';
 import { fargateSizesHint, isFargateSize, parseTaskCpu, parseTaskMemory } from './resources.js';
+import { checkDefinitionConstraints } from '../../placement/constraints.js';
 
 /** ECS's limits for one task definition. */
 export const MAX_CONTAINERS = 10;
@@ -77,6 +78,7 @@ export function buildTaskDefinition(input: RegisterTaskDefinitionRequest): TaskD
   checkPortConflicts(containers, networkMode);
   checkTaskResources(containers, taskCpu, taskMemory);
   checkRequiredCompatibilities(input, taskCpu, taskMemory);
+  checkDefinitionConstraints(input.placementConstraints ?? []);
 
   const content: TaskDefinitionContent = {
     family,
