@@ -36,7 +36,7 @@ import { epochNow, type TraceEvent } from './lib/trace.js';
  * Environment (or `--tasks=N` etc. on the command line):
  *   BENCH_TASKS     tasks per side (default 50)
  *   BENCH_WARMUP    unrecorded iterations first (default 3)
- *   BENCH_POLL_MS   pause between DescribeTasks polls while waiting (default 10)
+ *   BENCH_POLL_MS   pause between DescribeTasks polls while waiting (default 25)
  *   BENCH_NETWORK   the containers' network mode on every side: bridge (default), none or host
  */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -51,7 +51,7 @@ function setting(name: string, flag: string, fallback: number): number {
 }
 const TASKS = setting('BENCH_TASKS', 'tasks', 50);
 const WARMUP = setting('BENCH_WARMUP', 'warmup', 3);
-const POLL_MS = setting('BENCH_POLL_MS', 'poll-ms', 10);
+const POLL_MS = setting('BENCH_POLL_MS', 'poll-ms', 25);
 if (TASKS < 1) throw new Error('BENCH_TASKS must be ≥ 1');
 const NETWORK =
   process.argv.find((a) => a.startsWith('--network='))?.slice(10) ?? process.env.BENCH_NETWORK ?? 'bridge';
@@ -263,31 +263,42 @@ const LABELS: Record<SideName, { start: string; stop: string }> = {
 
 type Samples = Record<SideName, Timed[]>;
 
-function latencyTable(samples: Samples, kind: 'start' | 'stop'): string {
-  const rows = SIDES.map((side) => {
-    const s = stats(samples[side].map((t) => t.ms));
-    return [LABELS[side][kind], String(s.n), fixed(s.p50), fixed(s.p90), fixed(s.p99), fixed(s.mean)];
-  });
-  return table(['Measure', 'n', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms'], rows);
+/** A measure's label and its samples (one per iteration, in iteration order). */
+type Row = readonly [label: string, values: readonly number[]];
+
+function rowsOf(samples: Samples, kind: 'start' | 'stop'): Row[] {
+  return SIDES.map((side) => [LABELS[side][kind], samples[side].map((t) => t.ms)] as const);
 }
 
-/** Berth against each Docker baseline: ratios, overhead, and the median of the paired differences. */
-function comparisonTable(samples: Samples, kind: 'start' | 'stop'): string {
-  const berth = stats(samples.berth.map((t) => t.ms));
-  const rows = (['docker-cli', 'docker-api'] as const).map((side) => {
-    const base = stats(samples[side].map((t) => t.ms));
-    const paired = stats(samples.berth.map((t, i) => t.ms - (samples[side][i]?.ms ?? Number.NaN)));
-    return [
-      LABELS[side][kind],
-      `${fixed(berth.p50 / base.p50, 2)} / ${fixed(berth.p99 / base.p99, 2)}`,
-      fixed(berth.p50 - base.p50),
-      fixed(berth.mean - base.mean),
-      fixed(paired.p50),
-    ];
+function latencyTable(rows: readonly Row[]): string {
+  return table(
+    ['Measure', 'n', 'p50 ms', 'p90 ms', 'p99 ms', 'mean ms'],
+    rows.map(([label, values]) => {
+      const s = stats(values);
+      return [label, String(s.n), fixed(s.p50), fixed(s.p90), fixed(s.p99), fixed(s.mean)];
+    }),
+  );
+}
+
+/** Each Berth measure against each Docker baseline: ratios, overhead, and the median of the paired differences. */
+function comparisonTable(berthRows: readonly Row[], samples: Samples, kind: 'start' | 'stop'): string {
+  const rows = berthRows.flatMap(([berthLabel, values]) => {
+    const berth = stats(values);
+    return (['docker-cli', 'docker-api'] as const).map((side) => {
+      const base = stats(samples[side].map((t) => t.ms));
+      const paired = stats(values.map((v, i) => v - (samples[side][i]?.ms ?? Number.NaN)));
+      return [
+        berthRows.length > 1 ? `${berthLabel} against ${LABELS[side][kind]}` : LABELS[side][kind],
+        `${fixed(berth.p50 / base.p50, 2)} / ${fixed(berth.p99 / base.p99, 2)}`,
+        fixed(berth.p50 - base.p50),
+        fixed(berth.mean - base.mean),
+        fixed(paired.p50),
+      ];
+    });
   });
   return table(
     [
-      'Berth against',
+      berthRows.length > 1 ? 'Measure' : 'Berth against',
       'Ratio p50 / p99',
       'Overhead p50 ms',
       'Overhead mean ms',
@@ -436,20 +447,42 @@ async function main(): Promise<void> {
       phasesOf(t.trace!.events, STOP_MILESTONES, t.trace!.sentAt, t.trace!.observedAt),
     );
     const phaseNames = (m: readonly { name: string }[]): string[] => [...m.map((x) => x.name), POLLING];
+    // The moment the report that made the task RUNNING (STOPPED) was answered: the change is
+    // committed, so a DescribeTasks from then on shows it — the observed time less the polling delay.
+    const stored = (samples: readonly Timed[], phases: readonly PhaseSample[]): number[] =>
+      samples.map((t, i) => t.ms - (phases[i]?.phases[POLLING] ?? Number.NaN));
+    const storedLabel = {
+      start: 'Berth: RunTask → RUNNING stored (trace)',
+      stop: 'Berth: StopTask → STOPPED stored (trace)',
+    };
+    const berthStartRows: Row[] = [
+      [LABELS.berth.start, starts.berth.map((t) => t.ms)],
+      [storedLabel.start, stored(starts.berth, startPhases)],
+    ];
+    const berthStopRows: Row[] = [
+      [LABELS.berth.stop, stops.berth.map((t) => t.ms)],
+      [storedLabel.stop, stored(stops.berth, stopPhases)],
+    ];
     const berthStart = stats(starts.berth.map((t) => t.ms));
+    const berthStored = stats(stored(starts.berth, startPhases));
     const cliStart = stats(starts['docker-cli'].map((t) => t.ms));
     const apiStart = stats(starts['docker-api'].map((t) => t.ms));
     const overhead = berthStart.p50 - cliStart.p50;
+    const storedOverhead = berthStored.p50 - cliStart.p50;
+    const observation = stats(startPhases.map((p) => p.phases[POLLING] ?? Number.NaN));
     const sections = [
       `Start (${TASKS} per side, network mode ${NETWORK}, DescribeTasks polled every ${POLL_MS} ms after each answer):`,
-      latencyTable(starts, 'start'),
-      comparisonTable(starts, 'start'),
-      `Aim: Berth's overhead over \`docker run -d\` ≤ 50 ms at p50 — ${overhead <= 50 ? 'met' : 'NOT met'} ` +
-        `(${fixed(overhead)} ms; over the Engine API's create + start: ${fixed(berthStart.p50 - apiStart.p50)} ms).`,
+      latencyTable([...berthStartRows, ...rowsOf(starts, 'start').slice(1)]),
+      comparisonTable(berthStartRows, starts, 'start'),
+      `Aim: Berth's overhead over \`docker run -d\` ≤ 50 ms at p50 — as observed by polling: ` +
+        `${overhead <= 50 ? 'met' : 'NOT met'} (${fixed(overhead)} ms; over the Engine API's create + start: ` +
+        `${fixed(berthStart.p50 - apiStart.p50)} ms); as stored (the polling delay, p50 ` +
+        `${fixed(observation.p50)} ms, taken out): ${storedOverhead <= 50 ? 'met' : 'NOT met'} ` +
+        `(${fixed(storedOverhead)} ms; over the API: ${fixed(berthStored.p50 - apiStart.p50)} ms).`,
       `Failed starts (tried again): ${SIDES.map((side) => `${side} ${failures[side].length}`).join(', ')}.`,
       `Stop (SIGTERM handled by the container; stop timeout ${STOP_TIMEOUT_S} s):`,
-      latencyTable(stops, 'stop'),
-      comparisonTable(stops, 'stop'),
+      latencyTable([...berthStopRows, ...rowsOf(stops, 'stop').slice(1)]),
+      comparisonTable(berthStopRows, stops, 'stop'),
       'Where a Berth start spends its time (trace of the Berth process; phases add up to the measured time):',
       breakdownTable(startPhases, phaseNames(START_MILESTONES)),
       `Requests Berth served per start (mean): ${servedSummary(startPhases)}; ` +

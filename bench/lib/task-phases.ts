@@ -11,6 +11,11 @@ export interface Milestone {
   readonly side: TraceEvent['side'];
   readonly edge: TraceEvent['edge'];
   readonly what: string | RegExp;
+  /**
+   * A step the agent may skip (e.g. the image inspect when it already knows the image is there):
+   * when no match comes before the next required milestone's, the phase is 0 and the chain goes on.
+   */
+  readonly optional?: boolean;
 }
 
 export interface PhaseSample {
@@ -39,16 +44,26 @@ export function phasesOf(
   const phases: Record<string, number> = {};
   let previous = sentAt;
   let lost = false;
-  for (const m of milestones) {
-    const found = lost ? undefined : sorted.find((e) => e.at >= previous && matches(m, e));
+  const first = (m: Milestone, from: number): TraceEvent | undefined =>
+    sorted.find((e) => e.at >= from && matches(m, e));
+  milestones.forEach((m, i) => {
+    const found = lost ? undefined : first(m, previous);
+    if (m.optional === true && !lost) {
+      const next = milestones.slice(i + 1).find((n) => n.optional !== true);
+      const bound = next === undefined ? undefined : first(next, previous);
+      if (found === undefined || (bound !== undefined && found.at > bound.at)) {
+        phases[m.name] = 0;
+        return;
+      }
+    }
     if (found === undefined) {
       lost = true;
       phases[m.name] = Number.NaN;
-      continue;
+      return;
     }
     phases[m.name] = found.at - previous;
     previous = found.at;
-  }
+  });
   phases['observed through DescribeTasks'] = lost ? Number.NaN : observedAt - previous;
   const served: Record<string, number> = {};
   for (const e of sorted) {
@@ -58,23 +73,28 @@ export function phasesOf(
   return { phases, served };
 }
 
+/** The agent's RUNNING report: SubmitContainerStateChange, or SubmitTaskStateChange carrying the container. */
+const REPORT = /^Submit(Container|Task)StateChange$/;
+
 /** RunTask → RUNNING, as the agent and Docker do it. Each name says what the phase ending there covers. */
 export const START_MILESTONES: readonly Milestone[] = [
   { name: 'RunTask reaches the server', side: 'served', edge: 'start', what: 'RunTask' },
   { name: 'placement + commit + held Poll answers', side: 'served', edge: 'end', what: 'Poll' },
   {
-    name: 'agent: answer → task actor → events subscription sent',
+    // Since the agent holds one Docker event subscription for all its tasks, the first Docker call
+    // of a start is the image check (or, when that is skipped, the create).
+    name: 'agent: answer → task actor → first Docker call sent',
     side: 'sent',
     edge: 'start',
-    what: 'docker GET events',
+    what: /^docker /,
   },
   {
-    name: 'events subscription → image inspect sent',
+    name: 'Docker: image inspect',
     side: 'sent',
-    edge: 'start',
+    edge: 'end',
     what: 'docker GET images/:ref/json',
+    optional: true,
   },
-  { name: 'Docker: image inspect', side: 'sent', edge: 'end', what: 'docker GET images/:ref/json' },
   { name: 'agent: → create sent', side: 'sent', edge: 'start', what: 'docker POST containers/create' },
   { name: 'Docker: create', side: 'sent', edge: 'end', what: 'docker POST containers/create' },
   { name: 'agent: → start sent', side: 'sent', edge: 'start', what: 'docker POST containers/:id/start' },
@@ -84,9 +104,9 @@ export const START_MILESTONES: readonly Milestone[] = [
     name: 'agent: → RUNNING report reaches the server',
     side: 'served',
     edge: 'start',
-    what: 'SubmitContainerStateChange',
+    what: REPORT,
   },
-  { name: 'server: report handled', side: 'served', edge: 'end', what: 'SubmitContainerStateChange' },
+  { name: 'server: report handled', side: 'served', edge: 'end', what: REPORT },
 ];
 
 /**

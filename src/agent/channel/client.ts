@@ -3,11 +3,13 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 /**
  * The agent's side of the `BerthAgentV1` channel: `Poll` and `SubmitHealth`, JSON requests signed
- * with SigV4 (service `ecs`, the same signer the AWS SDK uses) and sent with `fetch`. The wire
- * contract is the control plane's (control/agent-channel/poll.ts and health.ts); the types are
+ * with SigV4 (service `ecs`, the same signer the AWS SDK uses) and sent over node:http (keep-alive).
+ * The wire contract is the control plane's (control/agent-channel/poll.ts and health.ts); the types are
  * repeated here because agent/ does not import control/.
  */
 export const AGENT_TARGET = 'BerthAgentV1.Poll';
@@ -71,14 +73,49 @@ export interface ChannelClientOptions {
 export class ChannelClient {
   private readonly signer: SignatureV4;
   private readonly url: URL;
+  private readonly agent: HttpAgent;
 
   constructor(options: ChannelClientOptions) {
     this.url = new URL('/', options.endpoint);
+    this.agent = new (this.url.protocol === 'https:' ? HttpsAgent : HttpAgent)({ keepAlive: true });
     this.signer = new SignatureV4({
       credentials: options.credentials,
       region: options.region,
       service: 'ecs',
       sha256: Hash.bind(null, 'sha256'),
+    });
+  }
+
+  /**
+   * One POST over node:http with a keep-alive agent. (`fetch` was measured at ~4 ms more per
+   * answer on a busy 2-core host: its web streams take several turns of the event loop, and in
+   * `berth up` every Poll answer is on a task start's critical path.)
+   */
+  private send(
+    headers: Record<string, string>,
+    body: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const request = (this.url.protocol === 'https:' ? httpsRequest : httpRequest)(
+        this.url,
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          agent: this.agent,
+          ...(signal ? { signal } : {}),
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
+          response.on('error', reject);
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
     });
   }
 
@@ -114,20 +151,15 @@ export class ChannelClient {
     });
     const signed = await this.signer.sign(unsigned);
     const headers = Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== 'host'));
-    const response = await fetch(this.url, {
-      method: 'POST',
-      headers,
-      body,
-      ...(signal ? { signal } : {}),
-    });
-    const text = await response.text();
+    const response = await this.send(headers, body, signal);
+    const text = response.text;
     let json: Record<string, unknown> = {};
     try {
       json = JSON.parse(text) as Record<string, unknown>;
     } catch {
       // handled below
     }
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       const type = typeof json.__type === 'string' ? json.__type : `HTTP${response.status}`;
       const message = typeof json.message === 'string' ? json.message : text.slice(0, 200);
       throw new ChannelError(type.slice(type.lastIndexOf('#') + 1), response.status, message);

@@ -76,9 +76,12 @@ export class TaskEffects {
       let runtimeId = existing;
       if (runtimeId === undefined) {
         runtimeId = await runtime.create(containerSpecFor(task, container, config, additions), { signal });
+        // The start request goes out before the actor reports the new id: that report is an API
+        // call whose work on the event loop would otherwise delay it.
+        const started = runtime.start(runtimeId, { signal });
         this.post({ type: 'created', container: container.name, runtimeId });
-      }
-      await runtime.start(runtimeId, { signal });
+        await started;
+      } else await runtime.start(runtimeId, { signal });
       const state = await runtime.inspect(runtimeId, { signal });
       this.post({ type: 'launched', container: container.name, state });
     } catch (error) {

@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import {
   countersOf,
@@ -46,6 +47,13 @@ export interface DockerRuntimeOptions {
   readonly pullTimeoutMs?: number;
   /** Grace beyond a stop's own timeout before the call is abandoned, ms; default 30 s. */
   readonly stopGraceMs?: number;
+  /**
+   * How long an image found present counts as present for `prefer-cached` and `once` without
+   * asking Docker again, ms; default 5 s (0: ask every time). Starts of the same image in a burst
+   * skip a round trip; an image removed meanwhile fails the create (as it would between the check
+   * and the create anyway), and the next start checks again.
+   */
+  readonly imagePresentForMs?: number;
 }
 
 /** What dockerode's errors carry. */
@@ -65,20 +73,30 @@ export class DockerRuntime implements Runtime {
   private readonly pulledByUs = new Set<string>();
   /** imageId → registry digest; image ids are content addresses, so entries never go stale. */
   private readonly digests = new Map<string, string | undefined>();
+  /** Normalized ref → the image found (inspected or pulled) and when (ms since start). */
+  private readonly present = new Map<string, { image: Omit<EnsuredImage, 'pulled'>; at: number }>();
+  private readonly imagePresentForMs: number;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.docker = options.docker ?? new Docker({ version: DOCKER_API_VERSION });
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
     this.pullTimeoutMs = options.pullTimeoutMs ?? 600_000;
     this.stopGraceMs = options.stopGraceMs ?? 30_000;
+    this.imagePresentForMs = options.imagePresentForMs ?? 5_000;
   }
 
   async ensureImage(ref: string, pullBehavior: PullBehavior, opts: CallOptions = {}): Promise<EnsuredImage> {
     const key = normalizeRef(ref);
+    const seen = this.present.get(key);
+    const fresh = seen !== undefined && performance.now() - seen.at < this.imagePresentForMs;
+    if (fresh && (pullBehavior === 'prefer-cached' || (pullBehavior === 'once' && this.pulledByUs.has(key))))
+      return { ...seen.image, pulled: false };
     const cached = await this.inspectImage(key, opts);
+    this.remember(key, cached);
     const pull = async (): Promise<EnsuredImage> => {
       await this.pull(key, opts);
       const image = await this.inspectImage(key, opts);
+      this.remember(key, image);
       if (image === undefined)
         throw new RuntimeError('CannotPullContainerError', `pulled ${ref} but it is not present`);
       this.pulledByUs.add(key);
@@ -108,6 +126,7 @@ export class DockerRuntime implements Runtime {
       const container = await this.docker.createContainer({ ...toCreateOptions(spec), abortSignal: signal });
       return container.id;
     } catch (err) {
+      if (statusOf(err) === 404) this.present.delete(normalizeRef(spec.image)); // check it again next time
       throw this.translate(err, 'CannotCreateContainerError', `create ${spec.name}`, signal);
     }
   }
@@ -253,6 +272,11 @@ export class DockerRuntime implements Runtime {
   }
 
   // ---- helpers ----
+
+  private remember(key: string, image: Omit<EnsuredImage, 'pulled'> | undefined): void {
+    if (image === undefined) this.present.delete(key);
+    else if (this.imagePresentForMs > 0) this.present.set(key, { image, at: performance.now() });
+  }
 
   private async pull(ref: string, opts: CallOptions): Promise<void> {
     const signal = this.deadline(opts, this.pullTimeoutMs);
