@@ -151,10 +151,14 @@ export async function commitLaunch(
             cluster: launch.cluster,
             limit: MAX_INSTANCES,
           });
-          const attributes = await repos.containerInstances.attributesOf(instances.map((i) => i.arn));
-          // Spread counts only this call's tasks for now; the placement issue adds the group's
-          // tasks already on each instance (`groupTasks`).
-          const snapshot = instances.map((i) => instanceSnapshot(i, attributes.get(i.arn) ?? []));
+          const arns = instances.map((i) => i.arn);
+          const [attributes, active] = await Promise.all([
+            repos.containerInstances.attributesOf(arns),
+            repos.tasks.activeOnInstances(arns),
+          ]);
+          const snapshot = instances.map((i) =>
+            withTasks(instanceSnapshot(i, attributes.get(i.arn) ?? []), active, launch.group),
+          );
           const decision = decide(snapshot);
           placed = decision.placements;
           const perInstance = new Map<string, number>();
@@ -220,4 +224,23 @@ export async function commitLaunch(
     () => new Fault('ServerException', `Cluster '${launch.cluster}' is busy placing other tasks; retry.`),
   );
   return { result, placed };
+}
+
+/**
+ * What placement sees of the tasks already on an instance: how many of this group (spread and
+ * distinctInstance count them), and, for memberOf expressions, the running task count and the
+ * groups present (`runningTasksCount`, `task:group`).
+ */
+function withTasks(
+  snapshot: InstanceSnapshot,
+  active: readonly TaskRecord[],
+  group: string,
+): InstanceSnapshot {
+  const here = active.filter((t) => t.containerInstanceArn === snapshot.id);
+  return {
+    ...snapshot,
+    groupTasks: here.filter((t) => t.group === group).length,
+    runningTasksCount: here.filter((t) => t.state.lastStatus === 'RUNNING').length,
+    taskGroups: [...new Set(here.map((t) => t.group))],
+  };
 }

@@ -38,6 +38,7 @@ import {
 import { nextTaskState } from '../../core/ecs/task-lifecycle.js';
 import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
+import { combineConstraints } from '../../core/placement/constraints.js';
 import { place } from '../../core/placement/place.js';
 import { checkStrategies } from '../../core/placement/strategies.js';
 import type { InstanceSnapshot, PlacementStrategy } from '../../core/placement/types.js';
@@ -81,22 +82,23 @@ export class TaskOperations {
         'Berth has no capacity providers for registered instances yet: leave capacityProviderStrategy out (launch type EC2).',
       );
     }
-    if ((input.placementConstraints ?? []).length > 0) {
-      throw invalidParameter(
-        'Placement constraints arrive with the placement issue: leave them out for now.',
-      );
-    }
     const strategies = (input.placementStrategy ?? []).map(
       (s) => ({ type: s.type, ...(s.field !== undefined ? { field: s.field } : {}) }) as PlacementStrategy,
     );
     checkStrategies(strategies);
     const launch = await prepareLaunch(this.deps, this.taskDefinitions, cluster.name, input);
+    // The definition's memberOf constraints and the call's memberOf/distinctInstance, together.
+    const constraints = combineConstraints(
+      launch.definition.placementConstraints ?? [],
+      input.placementConstraints ?? [],
+    );
+    const demand = { ...launch.demand, ...constraints };
     const cached = await this.cached(launch);
     if (cached) return cached;
     const seed = randomBytes(8).toString('hex');
     return this.launch(launch, (snapshot) => {
       if (snapshot.length === 0) throw invalidParameter('No Container Instances were found in your cluster.');
-      const plan = place(snapshot, launch.demand, count, strategies, seed);
+      const plan = place(snapshot, demand, count, strategies, seed);
       const failures: Failure[] = [];
       if (plan.failure) {
         for (const r of plan.failure.rejections) {
