@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { agentService } from '../api/agent/index.js';
+import { berthService } from '../api/berth/index.js';
 import { administratorsOnly } from '../api/authorizer.js';
 import { ecsService } from '../api/ecs/index.js';
 import { createGateway } from '../api/gateway.js';
@@ -67,6 +68,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     jsonServices: [
       ecsService(ecs),
       agentService(channel, new AgentHealthOperations(deps, ecs.clusters, ecs.tasks)),
+      berthService(ecs.plans),
     ],
     queryServices: [stsService()],
     findKey: (id) => store.accessKeys.find(id),

@@ -6,6 +6,7 @@ import type { RunningServer, ServerOptions } from '../app/server.js';
 import { startAgent } from '../app/agent.js';
 import { startServer } from '../app/server.js';
 import { up } from '../app/up.js';
+import { planCommand } from './plan.js';
 
 /** The `berth` command. Verbs for people; each deployable has its composition root in app/. */
 
@@ -157,6 +158,8 @@ program
     const arn = await agent.registered;
     process.stdout.write(`CONTAINER_INSTANCE_ARN=${arn}\n`);
   });
+
+program.addCommand(planCommand());
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`berth: ${err instanceof Error ? err.message : String(err)}\n`);

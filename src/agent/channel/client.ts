@@ -70,7 +70,11 @@ export interface ChannelClientOptions {
   readonly credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
 }
 
-export class ChannelClient {
+/**
+ * One signed awsJson1.1 call after another to a Berth control plane (SigV4, service `ecs`), over
+ * one keep-alive connection: the channel's transport, also used by `berth plan` (cli/plan.ts).
+ */
+export class SignedJsonClient {
   private readonly signer: SignatureV4;
   private readonly url: URL;
   private readonly agent: HttpAgent;
@@ -119,18 +123,8 @@ export class ChannelClient {
     });
   }
 
-  async poll(request: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
-    const { json, status, text } = await this.call(AGENT_TARGET, request, signal);
-    if (!Array.isArray(json.tasks)) throw new ChannelError('InvalidResponse', status, text.slice(0, 200));
-    return { tasks: json.tasks as AgentTask[] };
-  }
-
-  async submitHealth(request: SubmitHealthRequest, signal?: AbortSignal): Promise<void> {
-    await this.call(HEALTH_TARGET, request, signal);
-  }
-
   /** One signed awsJson1.1 call; an error answer is a ChannelError with the service's code. */
-  private async call(
+  async call(
     target: string,
     request: object,
     signal: AbortSignal | undefined,
@@ -165,5 +159,18 @@ export class ChannelClient {
       throw new ChannelError(type.slice(type.lastIndexOf('#') + 1), response.status, message);
     }
     return { json, status: response.status, text };
+  }
+}
+
+/** The agent's `BerthAgentV1` calls over a SignedJsonClient. */
+export class ChannelClient extends SignedJsonClient {
+  async poll(request: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
+    const { json, status, text } = await this.call(AGENT_TARGET, request, signal);
+    if (!Array.isArray(json.tasks)) throw new ChannelError('InvalidResponse', status, text.slice(0, 200));
+    return { tasks: json.tasks as AgentTask[] };
+  }
+
+  async submitHealth(request: SubmitHealthRequest, signal?: AbortSignal): Promise<void> {
+    await this.call(HEALTH_TARGET, request, signal);
   }
 }

@@ -4,6 +4,7 @@ import { ClusterOperations } from './clusters.js';
 import { ContainerInstanceOperations } from './container-instances.js';
 import { TagOperations } from './tags.js';
 import { TaskDefinitionOperations } from './task-definitions.js';
+import { PlanOperations } from './task-plan.js';
 import { TaskOperations } from './tasks.js';
 
 /** The ECS control-plane operations, grouped by aggregate. */
@@ -14,6 +15,8 @@ export interface EcsControl {
   readonly tasks: TaskOperations;
   readonly tags: TagOperations;
   readonly accountSettings: AccountSettingOperations;
+  /** Berth's placement dry run (BerthV1.PlanRunTask). */
+  readonly plans: PlanOperations;
 }
 
 export function createEcsControl(deps: ControlDeps): EcsControl {
@@ -27,5 +30,6 @@ export function createEcsControl(deps: ControlDeps): EcsControl {
     tasks: new TaskOperations(deps, clusters, taskDefinitions),
     tags: new TagOperations(deps, clusters, taskDefinitions, containerInstances),
     accountSettings: new AccountSettingOperations(deps),
+    plans: new PlanOperations(deps, clusters, taskDefinitions),
   };
 }

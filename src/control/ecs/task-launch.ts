@@ -11,19 +11,28 @@ import type {
   TaskOverride,
 } from '@aws-sdk/client-ecs';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.js';
+import type { ContainerInstanceRecord, InstanceAttribute } from '../../core/ecs/container-instance.js';
 import { validateTags, type ResourceTag } from '../../core/ecs/tags.js';
 import {
   adjustRemaining,
   checkOverrides,
   instanceSnapshot,
+  MAX_TASKS_PER_CALL,
   newTaskDoc,
   taskDemand,
   type TaskRecord,
 } from '../../core/ecs/task.js';
 import { Fault, invalidParameter } from '../../core/fault.js';
-import type { InstanceSnapshot, TaskDemand } from '../../core/placement/types.js';
-import type { TokenResult } from '../../store/index.js';
+import { combineConstraints } from '../../core/placement/constraints.js';
+import { place } from '../../core/placement/place.js';
+import { checkStrategies } from '../../core/placement/strategies.js';
+import type {
+  InstanceSnapshot,
+  PlacementPlan,
+  PlacementStrategy,
+  TaskDemand,
+} from '../../core/placement/types.js';
+import type { Repositories, TokenResult } from '../../store/index.js';
 import type { ControlDeps } from '../context.js';
 import { LOST, MAX_ATTEMPTS, retryOnConflict } from '../optimistic.js';
 import { notFound } from './clusters.js';
@@ -124,6 +133,73 @@ export async function prepareLaunch(
   };
 }
 
+/** A RunTask call checked and resolved: its launch, the demand with its constraints, count and strategies. */
+export interface RunPlacement {
+  readonly launch: Launch;
+  /** The task's demand with the definition's and the call's constraints combined. */
+  readonly demand: TaskDemand;
+  readonly count: number;
+  readonly strategies: readonly PlacementStrategy[];
+}
+
+/**
+ * RunTask's checks after the cluster is found, in RunTask's order (count, launch type, capacity
+ * providers, strategies, then `prepareLaunch` and the constraints): RunTask and the placement dry
+ * run (task-plan.ts) both start here, so they refuse the same input with the same errors.
+ */
+export async function prepareRun(
+  deps: ControlDeps,
+  taskDefinitions: TaskDefinitionOperations,
+  cluster: string,
+  input: RunTaskRequest,
+): Promise<RunPlacement> {
+  const count = input.count ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_TASKS_PER_CALL) {
+    throw invalidParameter(`count must be between 1 and ${MAX_TASKS_PER_CALL}, not ${count}.`);
+  }
+  checkLaunchType(input.launchType);
+  if ((input.capacityProviderStrategy ?? []).length > 0) {
+    throw invalidParameter(
+      'Berth has no capacity providers for registered instances yet: leave capacityProviderStrategy out (launch type EC2).',
+    );
+  }
+  const strategies = (input.placementStrategy ?? []).map(
+    (s) => ({ type: s.type, ...(s.field !== undefined ? { field: s.field } : {}) }) as PlacementStrategy,
+  );
+  checkStrategies(strategies);
+  const launch = await prepareLaunch(deps, taskDefinitions, cluster, input);
+  // The definition's memberOf constraints and the call's memberOf/distinctInstance, together.
+  const constraints = combineConstraints(
+    launch.definition.placementConstraints ?? [],
+    input.placementConstraints ?? [],
+  );
+  return { launch, demand: { ...launch.demand, ...constraints }, count, strategies };
+}
+
+/** RunTask's decision on a snapshot: the plan, and the placements and failures RunTask answers. */
+export function decideRun(
+  snapshot: readonly InstanceSnapshot[],
+  run: RunPlacement,
+  seed: string,
+): { plan: PlacementPlan; decision: Decision } {
+  if (snapshot.length === 0) throw invalidParameter('No Container Instances were found in your cluster.');
+  const plan = place(snapshot, run.demand, run.count, run.strategies, seed);
+  const failures: Failure[] = [];
+  if (plan.failure) {
+    for (const r of plan.failure.rejections) {
+      failures.push({ arn: r.instanceId, reason: r.reason, detail: plan.failure.detail });
+    }
+  }
+  return { plan, decision: { placements: plan.placements, failures } };
+}
+
+function checkLaunchType(launchType: string | undefined): void {
+  if (launchType === undefined || launchType === 'EC2') return;
+  throw invalidParameter(
+    `Launch type ${launchType} is not available: Berth runs tasks on registered container instances, launch type EC2 (the only one it has).`,
+  );
+}
+
 /**
  * Places and writes, in one transaction: the cluster row is held (DeleteCluster sees the tasks
  * or this sees the cluster gone), the ACTIVE/DRAINING instances are read, `decide` plans, each
@@ -147,18 +223,7 @@ export async function commitLaunch(
             const earlier = await repos.tasks.tokenResult(launch.cluster, launch.clientToken);
             if (earlier) return earlier;
           }
-          const instances = await repos.containerInstances.list({
-            cluster: launch.cluster,
-            limit: MAX_INSTANCES,
-          });
-          const arns = instances.map((i) => i.arn);
-          const [attributes, active] = await Promise.all([
-            repos.containerInstances.attributesOf(arns),
-            repos.tasks.activeOnInstances(arns),
-          ]);
-          const snapshot = instances.map((i) =>
-            withTasks(instanceSnapshot(i, attributes.get(i.arn) ?? []), active, launch.group),
-          );
+          const { instances, attributes, snapshot } = await readSnapshot(repos, launch.cluster, launch.group);
           const decision = decide(snapshot);
           placed = decision.placements;
           const perInstance = new Map<string, number>();
@@ -224,6 +289,35 @@ export async function commitLaunch(
     () => new Fault('ServerException', `Cluster '${launch.cluster}' is busy placing other tasks; retry.`),
   );
   return { result, placed };
+}
+
+/** What placement sees of a cluster: its instances as stored, their attributes, and the snapshot. */
+export interface ClusterSnapshot {
+  readonly instances: readonly ContainerInstanceRecord[];
+  readonly attributes: ReadonlyMap<string, readonly InstanceAttribute[]>;
+  readonly snapshot: InstanceSnapshot[];
+}
+
+/**
+ * Reads the snapshot placement runs on: the cluster's instances with their attributes and, per
+ * instance, the tasks of `group` already there (`withTasks`). Only reads: `commitLaunch` calls it
+ * inside its transaction, the placement dry run (task-plan.ts) in a transaction of its own.
+ */
+export async function readSnapshot(
+  repos: Repositories,
+  cluster: string,
+  group: string,
+): Promise<ClusterSnapshot> {
+  const instances = await repos.containerInstances.list({ cluster, limit: MAX_INSTANCES });
+  const arns = instances.map((i) => i.arn);
+  const [attributes, active] = await Promise.all([
+    repos.containerInstances.attributesOf(arns),
+    repos.tasks.activeOnInstances(arns),
+  ]);
+  const snapshot = instances.map((i) =>
+    withTasks(instanceSnapshot(i, attributes.get(i.arn) ?? []), active, group),
+  );
+  return { instances, attributes, snapshot };
 }
 
 /**

@@ -38,14 +38,20 @@ import {
 import { nextTaskState } from '../../core/ecs/task-lifecycle.js';
 import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
-import { combineConstraints } from '../../core/placement/constraints.js';
 import { place } from '../../core/placement/place.js';
-import { checkStrategies } from '../../core/placement/strategies.js';
-import type { InstanceSnapshot, PlacementStrategy } from '../../core/placement/types.js';
+import type { InstanceSnapshot } from '../../core/placement/types.js';
 import type { Repositories, TokenResult } from '../../store/index.js';
 import type { ControlDeps } from '../context.js';
 import { LOST, retryOnConflict } from '../optimistic.js';
-import { LostRace, commitLaunch, prepareLaunch, type Decision, type Launch } from './task-launch.js';
+import {
+  LostRace,
+  commitLaunch,
+  decideRun,
+  prepareLaunch,
+  prepareRun,
+  type Decision,
+  type Launch,
+} from './task-launch.js';
 import { type ClusterOperations } from './clusters.js';
 import type { TaskDefinitionOperations } from './task-definitions.js';
 import {
@@ -72,41 +78,11 @@ export class TaskOperations {
 
   async run(input: RunTaskRequest): Promise<RunTaskResponse> {
     const cluster = await this.clusters.require(input.cluster);
-    const count = input.count ?? 1;
-    if (!Number.isInteger(count) || count < 1 || count > MAX_TASKS_PER_CALL) {
-      throw invalidParameter(`count must be between 1 and ${MAX_TASKS_PER_CALL}, not ${count}.`);
-    }
-    checkLaunchType(input.launchType);
-    if ((input.capacityProviderStrategy ?? []).length > 0) {
-      throw invalidParameter(
-        'Berth has no capacity providers for registered instances yet: leave capacityProviderStrategy out (launch type EC2).',
-      );
-    }
-    const strategies = (input.placementStrategy ?? []).map(
-      (s) => ({ type: s.type, ...(s.field !== undefined ? { field: s.field } : {}) }) as PlacementStrategy,
-    );
-    checkStrategies(strategies);
-    const launch = await prepareLaunch(this.deps, this.taskDefinitions, cluster.name, input);
-    // The definition's memberOf constraints and the call's memberOf/distinctInstance, together.
-    const constraints = combineConstraints(
-      launch.definition.placementConstraints ?? [],
-      input.placementConstraints ?? [],
-    );
-    const demand = { ...launch.demand, ...constraints };
-    const cached = await this.cached(launch);
+    const prepared = await prepareRun(this.deps, this.taskDefinitions, cluster.name, input);
+    const cached = await this.cached(prepared.launch);
     if (cached) return cached;
     const seed = randomBytes(8).toString('hex');
-    return this.launch(launch, (snapshot) => {
-      if (snapshot.length === 0) throw invalidParameter('No Container Instances were found in your cluster.');
-      const plan = place(snapshot, demand, count, strategies, seed);
-      const failures: Failure[] = [];
-      if (plan.failure) {
-        for (const r of plan.failure.rejections) {
-          failures.push({ arn: r.instanceId, reason: r.reason, detail: plan.failure.detail });
-        }
-      }
-      return { placements: plan.placements, failures };
-    });
+    return this.launch(prepared.launch, (snapshot) => decideRun(snapshot, prepared, seed).decision);
   }
 
   /** StartTask: one task on each named instance (which must be able to take it). */
@@ -413,13 +389,6 @@ async function release(repos: Repositories, task: TaskRecord): Promise<void> {
     version: instance.version + 1,
   };
   if (!(await repos.containerInstances.update(next))) throw new LostRace();
-}
-
-function checkLaunchType(launchType: string | undefined): void {
-  if (launchType === undefined || launchType === 'EC2') return;
-  throw invalidParameter(
-    `Launch type ${launchType} is not available: Berth runs tasks on registered container instances, launch type EC2 (the only one it has).`,
-  );
 }
 
 /** Runs `work`, answering its reference faults with the operation's modelled code. */

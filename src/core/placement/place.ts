@@ -55,22 +55,24 @@ export function place(
 
   const placements: string[] = [];
   const evaluations: Evaluation[] = [];
+  // Feasibility is computed once per call: between two tasks only the instance that took the
+  // last one can change, so only its reason is recomputed (and the counts adjusted).
+  const reasons = work.map((instance) => rejectReason(instance, demand));
+  const rejected: Partial<Record<RejectReason, number>> = {};
+  let feasibleCount = 0;
+  for (const reason of reasons) {
+    if (reason === undefined) feasibleCount++;
+    else rejected[reason] = (rejected[reason] ?? 0) + 1;
+  }
+  const tieHashes = work.map((i) => instanceHash.get(i.id) ?? 0);
   for (let taskIndex = 0; taskIndex < count; taskIndex++) {
-    const rejected: Partial<Record<RejectReason, number>> = {};
-    const rejections: Rejection[] = [];
-    const feasible: number[] = [];
-    for (let index = 0; index < work.length; index++) {
-      const instance = work[index] as InstanceSnapshot;
-      const failed = rejectReason(instance, demand);
-      if (failed === undefined) {
-        feasible.push(index);
-        continue;
-      }
-      rejected[failed] = (rejected[failed] ?? 0) + 1;
-      rejections.push({ instanceId: instance.id, reason: failed });
-    }
-    evaluations.push({ feasible: feasible.length, rejected });
-    if (feasible.length === 0) {
+    evaluations.push({ feasible: feasibleCount, rejected: { ...rejected } });
+    if (feasibleCount === 0) {
+      const rejections: Rejection[] = [];
+      reasons.forEach((reason, index) => {
+        if (reason !== undefined)
+          rejections.push({ instanceId: (work[index] as InstanceSnapshot).id, reason });
+      });
       return {
         placements,
         unplaced: count - taskIndex,
@@ -87,21 +89,22 @@ export function place(
     };
     // The score tuple: the chain's rankers, then a seeded tie-break. Compared element by element
     // and computed lazily: a candidate is scored only as far as it takes to lose to the best.
-    const scoreAt = (instance: InstanceSnapshot, k: number): number =>
+    const scoreAt = (instance: InstanceSnapshot, index: number, k: number): number =>
       k < rankers.length
         ? (rankers[k] as Ranker)(instance, ctx)
-        : mix32(instanceHash.get(instance.id) ?? 0, taskIndex, TIE_SALT);
+        : mix32(tieHashes[index] as number, taskIndex, TIE_SALT);
     const width = rankers.length + 1;
     const bestScore = new Array<number>(width).fill(0);
     let best = -1;
-    for (const index of feasible) {
+    for (let index = 0; index < work.length; index++) {
+      if (reasons[index] !== undefined) continue;
       const instance = work[index] as InstanceSnapshot;
       let from = 0;
       if (best >= 0) {
         let d = 0;
         let value = 0;
         for (; from < width; from++) {
-          value = scoreAt(instance, from);
+          value = scoreAt(instance, index, from);
           d = value - (bestScore[from] as number);
           if (d !== 0) break;
         }
@@ -110,11 +113,18 @@ export function place(
         if (from < width) bestScore[from] = value;
         from++;
       }
-      for (let k = from; k < width; k++) bestScore[k] = scoreAt(instance, k);
+      for (let k = from; k < width; k++) bestScore[k] = scoreAt(instance, index, k);
       best = index;
     }
     const chosen = work[best] as InstanceSnapshot;
-    work[best] = take(chosen, demand);
+    const after = take(chosen, demand);
+    work[best] = after;
+    const now = rejectReason(after, demand);
+    if (now !== undefined) {
+      reasons[best] = now;
+      feasibleCount--;
+      rejected[now] = (rejected[now] ?? 0) + 1;
+    }
     placements.push(chosen.id);
     bump(placedOn, chosen.id, 1);
     for (const [name, counts] of attrCounts) bump(counts, chosen.attributes[name], 1);
