@@ -118,7 +118,7 @@ function table(rows: readonly (readonly string[])[]): string {
     .join('\n');
 }
 
-/** The table: one line per task placed, then the instances that refused with their reasons and counts. */
+/** The table: one line per task placed, then the instances that refused with their reasons and counts (most first; ties by name, so the output is stable). */
 export function formatPlan(plan: PlanOutput, requested: number): string {
   const lines: string[] = [];
   lines.push(`${plan.placements.length} of ${requested} task${requested === 1 ? '' : 's'} would be placed`);
@@ -151,7 +151,9 @@ export function formatPlan(plan: PlanOutput, requested: number): string {
       '',
       table([
         ['REASON', 'INSTANCES'],
-        ...[...counts].sort((a, b) => b[1] - a[1]).map(([reason, n]) => [reason, String(n)]),
+        ...[...counts]
+          .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+          .map(([reason, n]) => [reason, String(n)]),
       ]),
     );
   }
