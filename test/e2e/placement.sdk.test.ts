@@ -3,7 +3,6 @@ import {
   InvalidParameterException,
   ListTasksCommand,
   PutAttributesCommand,
-  RegisterContainerInstanceCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   type ECSClient,
@@ -13,8 +12,7 @@ import {
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { rejectsWith } from '../support/assert.js';
-import { connectAgent } from '../support/agent-session.js';
-import { registration } from '../support/fixtures.js';
+import { registerPlaceableHosts } from '../support/agent-session.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 
 /**
@@ -41,19 +39,8 @@ describe('placement through @aws-sdk/client-ecs', () => {
     ecs = berth.ecs();
     await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
     // Six hosts, two per zone.
-    for (let k = 0; k < 6; k++) {
-      const host = uniqueName(`i-${k}`);
-      const input = registration(cluster, host);
-      input.instanceIdentityDocument = JSON.stringify({
-        instanceId: host,
-        availabilityZone: zones[k % 3],
-        instanceType: 'm5.large',
-      });
-      const out = await ecs.send(new RegisterContainerInstanceCommand(input));
-      const arn = out.containerInstance?.containerInstanceArn ?? '';
-      await connectAgent(berth, cluster, arn);
-      instances.push(arn);
-    }
+    const hosts = await registerPlaceableHosts(berth, ecs, cluster, 6, zones);
+    instances.push(...hosts.map((h) => h.containerInstanceArn));
     await ecs.send(
       new RegisterTaskDefinitionCommand({
         family,

@@ -2,15 +2,13 @@ import {
   CreateClusterCommand,
   ListTasksCommand,
   PutAttributesCommand,
-  RegisterContainerInstanceCommand,
   RegisterTaskDefinitionCommand,
   type ECSClient,
 } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connectAgent } from '../support/agent-session.js';
+import { registerPlaceableHosts } from '../support/agent-session.js';
 import { cleanup, runBerth, type RunResult } from '../support/berth-process.js';
-import { registration } from '../support/fixtures.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 
 /**
@@ -50,19 +48,9 @@ describe('berth plan run-task', { concurrency: true }, () => {
     berth = await startTestServer();
     ecs = berth.ecs();
     await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-    for (let k = 0; k < 4; k++) {
-      const host = uniqueName(`i-${k}`);
-      const input = registration(cluster, host);
-      input.instanceIdentityDocument = JSON.stringify({
-        instanceId: host,
-        availabilityZone: zones[k % 2],
-        instanceType: 'm5.large',
-      });
-      const out = await ecs.send(new RegisterContainerInstanceCommand(input));
-      const arn = out.containerInstance?.containerInstanceArn ?? '';
-      await connectAgent(berth, cluster, arn);
-      instances.push(arn);
-      hosts.push(host);
+    for (const h of await registerPlaceableHosts(berth, ecs, cluster, 4, zones)) {
+      instances.push(h.containerInstanceArn);
+      hosts.push(h.hostId);
     }
     await ecs.send(
       new PutAttributesCommand({

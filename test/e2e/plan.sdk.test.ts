@@ -4,7 +4,6 @@ import {
   DescribeContainerInstancesCommand,
   ListTasksCommand,
   PutAttributesCommand,
-  RegisterContainerInstanceCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   type ECSClient,
@@ -12,8 +11,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connectAgent } from '../support/agent-session.js';
-import { registration } from '../support/fixtures.js';
+import { registerPlaceableHosts } from '../support/agent-session.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 import { signedRequest, type RawResponse } from '../support/signed.js';
 
@@ -84,19 +82,9 @@ describe('BerthV1.PlanRunTask', () => {
     ecs = berth.ecs();
     await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
     await ecs.send(new CreateClusterCommand({ clusterName: empty }));
-    for (let k = 0; k < 5; k++) {
-      const host = uniqueName(`i-${k}`);
-      const input = registration(cluster, host);
-      input.instanceIdentityDocument = JSON.stringify({
-        instanceId: host,
-        availabilityZone: zones[k % 3],
-        instanceType: 'm5.large',
-      });
-      const out = await ecs.send(new RegisterContainerInstanceCommand(input));
-      const arn = out.containerInstance?.containerInstanceArn ?? '';
-      await connectAgent(berth, cluster, arn);
-      instances.push(arn);
-      hosts.push(host);
+    for (const h of await registerPlaceableHosts(berth, ecs, cluster, 5, zones)) {
+      instances.push(h.containerInstanceArn);
+      hosts.push(h.hostId);
     }
     gold = instances.slice(0, 3);
     await ecs.send(

@@ -1,4 +1,7 @@
+import { RegisterContainerInstanceCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { ChannelClient } from '../../src/agent/channel/client.js';
+import { registration } from './fixtures.js';
+import { uniqueName } from './server.js';
 
 /**
  * Placement takes only instances whose agent is connected (`agentConnected`, kept by the agent's
@@ -30,4 +33,37 @@ export async function connectAgent(
   await poll();
   const timer = setInterval(() => void poll().catch(() => clearInterval(timer)), HEARTBEAT_MS);
   timer.unref();
+}
+
+export interface PlaceableHost {
+  readonly hostId: string;
+  readonly containerInstanceArn: string;
+}
+
+/**
+ * Registers `count` hosts in `cluster` as an agent would (test/support/fixtures.ts `registration`),
+ * host k in `zones[k % zones.length]`, each with an agent session so placement takes it.
+ */
+export async function registerPlaceableHosts(
+  berth: ControlPlane,
+  ecs: ECSClient,
+  cluster: string,
+  count: number,
+  zones: readonly string[],
+): Promise<PlaceableHost[]> {
+  const hosts: PlaceableHost[] = [];
+  for (let k = 0; k < count; k++) {
+    const hostId = uniqueName(`i-${k}`);
+    const input = registration(cluster, hostId);
+    input.instanceIdentityDocument = JSON.stringify({
+      instanceId: hostId,
+      availabilityZone: zones[k % zones.length],
+      instanceType: 'm5.large',
+    });
+    const out = await ecs.send(new RegisterContainerInstanceCommand(input));
+    const containerInstanceArn = out.containerInstance?.containerInstanceArn ?? '';
+    await connectAgent(berth, cluster, containerInstanceArn);
+    hosts.push({ hostId, containerInstanceArn });
+  }
+  return hosts;
 }
