@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { withInstanceTasks, type TaskRecord } from '../../src/core/ecs/task.js';
 import {
   checkAttribute,
   checkCustomCount,
@@ -7,7 +8,6 @@ import {
   checkTotalResources,
   identityAttributes,
   parseIdentityDocument,
-  instanceQueryView,
   parseInstanceFilter,
   registrationAttributes,
   transition,
@@ -186,8 +186,8 @@ describe('container instance resources', () => {
 });
 
 describe('ListContainerInstances filter', () => {
-  const view = (attributes: Record<string, string>, tasks: string[] = []) =>
-    instanceQueryView(
+  const view = (attributes: Record<string, string>, groups: string[] = []) =>
+    withInstanceTasks(
       {
         id: 'arn:i',
         status: 'ACTIVE',
@@ -199,8 +199,7 @@ describe('ListContainerInstances filter', () => {
         attributes,
         ec2InstanceId: 'i-1',
       },
-      tasks.length,
-      tasks,
+      groups.map((group) => ({ group, state: { lastStatus: 'RUNNING' } as TaskRecord['state'] })),
     );
 
   it('takes the cluster query language and tests instances with it', () => {

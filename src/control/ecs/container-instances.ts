@@ -33,7 +33,6 @@ import {
   identityAttributes,
   initialRemaining,
   parseIdentityDocument,
-  instanceQueryView,
   parseInstanceFilter,
   registrationAttributes,
   transition,
@@ -41,7 +40,7 @@ import {
   type InstanceAttribute,
 } from '../../core/ecs/container-instance.js';
 import { validateTags } from '../../core/ecs/tags.js';
-import { adjustRemaining, instanceSnapshot, taskCounts } from '../../core/ecs/task.js';
+import { adjustRemaining, instanceSnapshot, taskCounts, withInstanceTasks } from '../../core/ecs/task.js';
 import type { QueryPredicate } from '../../core/placement/query-eval.js';
 import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
@@ -275,18 +274,14 @@ export class ContainerInstanceOperations {
         limit: FILTER_CHUNK,
       });
       const arns = chunk.map((r) => r.arn);
-      const [attributes, counts, active] = await Promise.all([
+      const [attributes, active] = await Promise.all([
         store.containerInstances.attributesOf(arns),
-        store.tasks.countByInstance(arns),
         store.tasks.activeOnInstances(arns),
       ]);
       for (const record of chunk) {
-        const groups = active.filter((t) => t.containerInstanceArn === record.arn).map((t) => t.group);
-        const snapshot = instanceSnapshot(record, attributes.get(record.arn) ?? []);
-        const view = instanceQueryView(
-          snapshot,
-          taskCounts(counts.get(record.arn)).runningTasksCount,
-          groups,
+        const view = withInstanceTasks(
+          instanceSnapshot(record, attributes.get(record.arn) ?? []),
+          active.filter((t) => t.containerInstanceArn === record.arn),
         );
         if (filter(view)) matched.push(record);
         if (matched.length === wanted) return matched;

@@ -17,6 +17,7 @@ import {
   adjustRemaining,
   checkOverrides,
   instanceSnapshot,
+  withInstanceTasks,
   MAX_TASKS_PER_CALL,
   newTaskDoc,
   taskDemand,
@@ -300,7 +301,7 @@ export interface ClusterSnapshot {
 
 /**
  * Reads the snapshot placement runs on: the cluster's instances with their attributes and, per
- * instance, the tasks of `group` already there (`withTasks`). Only reads: `commitLaunch` calls it
+ * instance, what its tasks tell placement (`withInstanceTasks`). Only reads: `commitLaunch` calls it
  * inside its transaction, the placement dry run (task-plan.ts) in a transaction of its own.
  */
 export async function readSnapshot(
@@ -315,26 +316,11 @@ export async function readSnapshot(
     repos.tasks.activeOnInstances(arns),
   ]);
   const snapshot = instances.map((i) =>
-    withTasks(instanceSnapshot(i, attributes.get(i.arn) ?? []), active, group),
+    withInstanceTasks(
+      instanceSnapshot(i, attributes.get(i.arn) ?? []),
+      active.filter((t) => t.containerInstanceArn === i.arn),
+      group,
+    ),
   );
   return { instances, attributes, snapshot };
-}
-
-/**
- * What placement sees of the tasks already on an instance: how many of this group (spread and
- * distinctInstance count them), and, for memberOf expressions, the running task count and the
- * groups present (`runningTasksCount`, `task:group`).
- */
-function withTasks(
-  snapshot: InstanceSnapshot,
-  active: readonly TaskRecord[],
-  group: string,
-): InstanceSnapshot {
-  const here = active.filter((t) => t.containerInstanceArn === snapshot.id);
-  return {
-    ...snapshot,
-    groupTasks: here.filter((t) => t.group === group).length,
-    runningTasksCount: here.filter((t) => t.state.lastStatus === 'RUNNING').length,
-    taskGroups: [...new Set(here.map((t) => t.group))],
-  };
 }

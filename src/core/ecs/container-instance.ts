@@ -7,8 +7,7 @@ import type {
   VersionInfo,
 } from '@aws-sdk/client-ecs';
 import { Fault, invalidParameter } from '../fault.js';
-import { compileQuery, type QueryInstanceView, type QueryPredicate } from '../placement/query-eval.js';
-import type { InstanceSnapshot } from '../placement/types.js';
+import { compileQuery, type QueryPredicate } from '../placement/query-eval.js';
 
 /**
  * Container instances: the hosts a cluster runs tasks on. ECS's rules for their attributes, their
@@ -339,15 +338,6 @@ export function identityAttributes(
 export function parseInstanceFilter(expression: string | undefined): QueryPredicate | undefined {
   if (expression === undefined || expression.trim() === '') return undefined;
   return compileQuery(expression);
-}
-
-/** What the query language sees of an instance: its snapshot plus the tasks on it. */
-export function instanceQueryView(
-  snapshot: InstanceSnapshot,
-  runningTasksCount: number,
-  taskGroups: readonly string[],
-): QueryInstanceView {
-  return { ...snapshot, runningTasksCount, taskGroups };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -315,6 +315,27 @@ export function instanceSnapshot(
   };
 }
 
+/**
+ * The snapshot with what placement and cluster queries ask of the tasks on the instance: how many
+ * of `group` (spread and distinctInstance count them), how many are running (as
+ * DescribeContainerInstances counts `runningTasksCount`) and which groups are present
+ * (`task:group`). `tasks` are the instance's tasks that are not STOPPED.
+ */
+export function withInstanceTasks(
+  snapshot: InstanceSnapshot,
+  tasks: readonly Pick<TaskRecord, 'group' | 'state'>[],
+  group?: string,
+): InstanceSnapshot {
+  return {
+    ...snapshot,
+    groupTasks: group === undefined ? 0 : tasks.filter((t) => t.group === group).length,
+    runningTasksCount: tasks.filter((t) =>
+      (RUNNING_STATUSES as readonly string[]).includes(t.state.lastStatus),
+    ).length,
+    taskGroups: [...new Set(tasks.map((t) => t.group))],
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The API shape
 
