@@ -25,6 +25,7 @@ import {
 import { TEST_IMAGE } from '../support/images.js';
 import { PrivateDockerd } from '../support/private-dockerd.js';
 import { uniqueName } from '../support/server.js';
+import { until as untilDone } from '../support/until.js';
 
 /**
  * The issue's faults, with every part a separate process as in production: `berth up` (the control
@@ -83,27 +84,8 @@ describe('faults: agent, Docker engine and control plane restarts', { skip }, ()
     return tasks?.[0] ?? assert.fail(`task ${taskArn} not found`);
   };
 
-  const until = async <T>(
-    what: string,
-    probe: () => Promise<T | undefined>,
-    timeoutMs = 45_000,
-  ): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    for (;;) {
-      try {
-        const value = await probe();
-        if (value !== undefined) return value;
-      } catch (err) {
-        last = err;
-      }
-      if (Date.now() > deadline)
-        assert.fail(
-          `timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}\n${agent.stderr()}`,
-        );
-      await sleep(200);
-    }
-  };
+  const until = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> =>
+    untilDone(what, probe, 45_000, () => agent.stderr());
 
   const untilStatus = (taskArn: string, status: string): Promise<Task> =>
     until(`${taskArn} ${status}`, async () => {

@@ -17,11 +17,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { DockerRuntime } from '../../src/agent/runtime/docker.js';
 import { startAgent, type RunningAgent } from '../../src/app/agent.js';
 import { dockerSkipReason, ensureTestImage, TEST_IMAGE, testDocker } from '../support/images.js';
+import { until } from '../support/until.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 
 /**
@@ -37,22 +37,6 @@ const RUN = `${process.pid}-${randomBytes(4).toString('hex')}`;
 const RUN_LABEL = { 'berth.test': RUN };
 const dockerSkip = await dockerSkipReason();
 const MiB = 1024 * 1024;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      assert.fail(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await sleep(200);
-  }
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

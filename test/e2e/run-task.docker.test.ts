@@ -15,13 +15,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { DockerRuntime } from '../../src/agent/runtime/docker.js';
 import { FakeRuntime } from '../../src/agent/runtime/fake.js';
 import type { Runtime } from '../../src/agent/runtime/runtime.js';
 import { startAgent, type RunningAgent } from '../../src/app/agent.js';
 import { dockerSkipReason, ensureTestImage, TEST_IMAGE, TEST_PAGE, testDocker } from '../support/images.js';
+import { until } from '../support/until.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 
 /**
@@ -35,22 +35,6 @@ import { startTestServer, uniqueName, type TestServer } from '../support/server.
 const RUN = `${process.pid}-${randomBytes(4).toString('hex')}`;
 const RUN_LABEL = { 'berth.test': RUN };
 const dockerSkip = await dockerSkipReason();
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      assert.fail(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await sleep(100);
-  }
-}
 
 function runTaskFlow(kind: 'docker' | 'fake', skip: string | false): void {
   describe(`RunTask starts a container (${kind} runtime)`, { skip }, () => {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { aws, cleanup, scratchDir, startBerth, type BerthProcess } from '../support/berth-process.js';
 import { dockerSkipReason, ensureTestImage, TEST_IMAGE, TEST_PAGE, testDocker } from '../support/images.js';
 import { uniqueName } from '../support/server.js';
+import { until } from '../support/until.js';
 
 /**
  * Issue 3's "Must show", item 10: a real task through the AWS CLI against a `berth up` process and
@@ -30,22 +30,6 @@ interface CliTask {
   stopCode?: string;
   stoppedReason?: string;
   containers: CliContainer[];
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      assert.fail(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await sleep(250);
-  }
 }
 
 describe('a task through the AWS CLI against berth up', { skip: dockerSkip, timeout: 90_000 }, () => {

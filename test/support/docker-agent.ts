@@ -16,7 +16,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { DockerRuntime } from '../../src/agent/runtime/docker.js';
 import { startAgent, type RunningAgent } from '../../src/app/agent.js';
@@ -32,29 +31,9 @@ import { startTestServer, uniqueName, type TestServer } from './server.js';
 export const RUN = `${process.pid}-${randomBytes(4).toString('hex')}`;
 export const RUN_LABEL = { 'berth.test': RUN } as const;
 
-/** Polls `probe` every 100 ms until it returns a value; fails with the last error after `timeoutMs`. */
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  let lastValue = '';
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      lastValue = last instanceof Error ? `: ${last.message}` : '';
-      assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}${lastValue}`);
-    }
-    await sleep(100);
-  }
-}
+import { until } from './until.js';
+
+export { until };
 
 /** A TCP port nobody listens on right now (for a static hostPort). */
 export async function freePort(): Promise<number> {
