@@ -11,13 +11,14 @@ import { stsService } from '../api/sts/index.js';
 import type { Scope } from '../core/arn.js';
 import { AgentHealthOperations } from '../control/agent-channel/health.js';
 import { InstanceNotifier } from '../control/agent-channel/notifier.js';
+import { PlacementCache } from '../control/placement-cache.js';
 import { AgentChannelOperations, SWEEP_EVERY_MS } from '../control/agent-channel/poll.js';
 import { administratorArn, ensureAdministratorKey } from '../control/credentials.js';
 import { ClusterOperations } from '../control/ecs/clusters.js';
 import { TaskDefinitionOperations } from '../control/ecs/task-definitions.js';
 import { createEcsControl } from '../control/ecs/index.js';
 import { DEFAULT_STOPPED_TASK_RETENTION_MS, expireStoppedTasks } from '../control/ecs/task-retention.js';
-import { openPostgresChangeFeed } from '../store/change-feed.js';
+import { openPostgresChangeFeed, type ChangeFeed } from '../store/change-feed.js';
 import { openStore, type AccessKey, type Store } from '../store/index.js';
 
 /**
@@ -56,7 +57,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Replicas on one PostgreSQL store wake each other's held agent Polls.
   const feed = store.kind === 'postgres' ? await openPostgresChangeFeed(storeLocation) : undefined;
   const notifier = new InstanceNotifier(feed);
-  const deps = { store, scope, now, notifier };
+  const placementCache = new PlacementCache(store);
+  if (feed) shareInstanceWrites(store, placementCache, feed);
+  const deps = { store, scope, now, notifier, placementCache };
   const ecs = createEcsControl(deps);
   const channel = new AgentChannelOperations(
     deps,
@@ -152,4 +155,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await store.close();
     },
   };
+}
+
+/**
+ * With replicas, each one's writes reach the others' placement caches through the change feed (at
+ * most one notification per instance per tick: a write is told at its statement and its commit).
+ */
+function shareInstanceWrites(store: Store, cache: PlacementCache, feed: ChangeFeed): void {
+  const outgoing = new Set<string>();
+  store.onInstanceWrite((arn) => {
+    if (outgoing.size === 0) {
+      setImmediate(() => {
+        for (const key of outgoing) void feed.publish(key);
+        outgoing.clear();
+      });
+    }
+    outgoing.add(arn);
+  });
+  feed.onChange((key) => (key === '*' ? cache.invalidateAll() : cache.invalidate(key)));
 }

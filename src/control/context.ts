@@ -1,6 +1,7 @@
 import type { Scope } from '../core/arn.js';
 import type { Store } from '../store/index.js';
 import type { InstanceNotifier } from './agent-channel/notifier.js';
+import type { PlacementCache } from './placement-cache.js';
 
 /** Who is calling: known to every operation once the request's signature checked out. */
 export interface Caller {
@@ -16,4 +17,6 @@ export interface ControlDeps {
   readonly now: () => number;
   /** Told the instance ARN of every task change, so the agent channel's long poll answers at once. */
   readonly notifier?: InstanceNotifier;
+  /** What placement reads of each cluster, kept between calls and told of every write. */
+  readonly placementCache: PlacementCache;
 }

@@ -5,6 +5,7 @@ import type {
   InstanceAttribute,
 } from '../core/ecs/container-instance.js';
 import type { DialectKind } from './dialect.js';
+import type { InstanceChanged } from './instance-writes.js';
 import type { Database } from './schema.js';
 
 /** Which instances of a cluster to list, in id order, after `afterId`. */
@@ -39,6 +40,8 @@ export class ContainerInstanceRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly kind: DialectKind,
+    /** Told the ARN of every instance written (its row or its attributes). */
+    private readonly changed: InstanceChanged = () => undefined,
   ) {}
 
   async byArn(arn: string): Promise<ContainerInstanceRecord | undefined> {
@@ -62,6 +65,17 @@ export class ContainerInstanceRepository {
     return rows.map(toRecord);
   }
 
+  /** The instances with these ARNs (whatever their status), in no particular order. */
+  async byArns(arns: readonly string[]): Promise<ContainerInstanceRecord[]> {
+    if (arns.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('container_instances')
+      .selectAll()
+      .where('arn', 'in', [...new Set(arns)])
+      .execute();
+    return rows.map(toRecord);
+  }
+
   /** The host's registered (non-INACTIVE) instance, in any cluster. */
   async registeredOnHost(hostId: string): Promise<ContainerInstanceRecord | undefined> {
     const row = await this.db
@@ -75,12 +89,14 @@ export class ContainerInstanceRepository {
 
   /** Fails when the ARN or (cluster, id) exists, or the host already has a registered instance. */
   async insert(record: ContainerInstanceRecord): Promise<void> {
+    this.changed(record.arn);
     await this.db.insertInto('container_instances').values(toRow(record)).execute();
   }
 
   /** Writes `record` if the stored version is still `record.version - 1`; false when it moved on. */
   async update(record: ContainerInstanceRecord): Promise<boolean> {
     const { arn, version, ...rest } = toRow(record);
+    this.changed(arn);
     const result = await this.db
       .updateTable('container_instances')
       .set({ ...rest, version })
@@ -120,11 +136,18 @@ export class ContainerInstanceRepository {
   // -------------------------------------------------------------------------------------------
   // Attributes
 
-  /** The attributes of each instance, by ARN, in name order (instances without any map to []). */
-  async attributesOf(instanceArns: readonly string[]): Promise<Map<string, InstanceAttribute[]>> {
+  /**
+   * The attributes of each instance, by ARN, in name order (instances without any map to []).
+   * In a PostgreSQL transaction the instances' attribute locks are taken first (`lock`), unless
+   * `forUpdate` is false: a reader that writes no attributes (placement) need not wait for them.
+   */
+  async attributesOf(
+    instanceArns: readonly string[],
+    { forUpdate = true }: { readonly forUpdate?: boolean } = {},
+  ): Promise<Map<string, InstanceAttribute[]>> {
     const out = new Map<string, InstanceAttribute[]>(instanceArns.map((arn) => [arn, []]));
     if (instanceArns.length === 0) return out;
-    await this.lock(instanceArns);
+    if (forUpdate) await this.lock(instanceArns);
     const rows = await this.db
       .selectFrom('container_instance_attributes')
       .selectAll()
@@ -140,6 +163,7 @@ export class ContainerInstanceRepository {
   async putAttributes(instanceArn: string, attributes: readonly InstanceAttribute[]): Promise<void> {
     if (attributes.length === 0) return;
     await this.lock([instanceArn]);
+    this.changed(instanceArn);
     await this.db
       .insertInto('container_instance_attributes')
       .values(attributes.map((a) => ({ instance_arn: instanceArn, name: a.name, value: a.value ?? null })))
@@ -153,6 +177,7 @@ export class ContainerInstanceRepository {
   async deleteAttributes(instanceArn: string, names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
     await this.lock([instanceArn]);
+    this.changed(instanceArn);
     await this.db
       .deleteFrom('container_instance_attributes')
       .where('instance_arn', '=', instanceArn)
@@ -163,13 +188,19 @@ export class ContainerInstanceRepository {
   /** Replaces the whole attribute set of one instance. */
   async replaceAttributes(instanceArn: string, attributes: readonly InstanceAttribute[]): Promise<void> {
     if (!this.db.isTransaction) {
-      return this.db
+      await this.db
         .transaction()
         .execute((trx) =>
-          new ContainerInstanceRepository(trx, this.kind).replaceAttributes(instanceArn, attributes),
+          new ContainerInstanceRepository(trx, this.kind, this.changed).replaceAttributes(
+            instanceArn,
+            attributes,
+          ),
         );
+      this.changed(instanceArn); // again after the commit (instance-writes.ts)
+      return;
     }
     await this.lock([instanceArn]);
+    this.changed(instanceArn);
     await this.db
       .deleteFrom('container_instance_attributes')
       .where('instance_arn', '=', instanceArn)

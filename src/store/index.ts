@@ -4,7 +4,9 @@ import { AccountSettingRepository } from './account-settings.js';
 import { ClusterRepository } from './clusters.js';
 import { ContainerInstanceRepository } from './container-instances.js';
 import { openDatabase, type DialectKind } from './dialect.js';
+import { InstanceWrites, type InstanceChanged, type InstanceWriteListener } from './instance-writes.js';
 import type { Database } from './schema.js';
+import { ServiceRepository } from './services.js';
 import { TagRepository } from './tags.js';
 import { TaskDefinitionRepository } from './task-definitions.js';
 import { TaskRepository } from './tasks.js';
@@ -18,34 +20,49 @@ export interface Repositories {
   readonly accessKeys: AccessKeyRepository;
   readonly containerInstances: ContainerInstanceRepository;
   readonly tasks: TaskRepository;
+  readonly services: ServiceRepository;
 }
 
 export interface Store extends Repositories {
   readonly kind: DialectKind;
   /** Runs `work` in one transaction: all of its writes commit together or none do. */
   transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T>;
+  /** Hears every write that changes what placement sees of an instance (instance-writes.ts). */
+  onInstanceWrite(listener: InstanceWriteListener): void;
   close(): Promise<void>;
 }
 
-function repositories(db: Kysely<Database>, kind: DialectKind): Repositories {
+function repositories(db: Kysely<Database>, kind: DialectKind, changed: InstanceChanged): Repositories {
   return {
     clusters: new ClusterRepository(db),
     taskDefinitions: new TaskDefinitionRepository(db),
     tags: new TagRepository(db, kind),
     accountSettings: new AccountSettingRepository(db),
     accessKeys: new AccessKeyRepository(db),
-    containerInstances: new ContainerInstanceRepository(db, kind),
-    tasks: new TaskRepository(db),
+    containerInstances: new ContainerInstanceRepository(db, kind, changed),
+    tasks: new TaskRepository(db, changed),
+    services: new ServiceRepository(db),
   };
 }
 
 /** Opens (and migrates) the store at `location`: a SQLite file path or a postgres:// URL. */
 export async function openStore(location: string): Promise<Store> {
   const { kind, db } = await openDatabase(location);
+  const writes = new InstanceWrites();
   return {
     kind,
-    ...repositories(db, kind),
-    transaction: (work) => db.transaction().execute((trx) => work(repositories(trx, kind))),
+    ...repositories(db, kind, (arn) => writes.changed(arn)),
+    transaction: async (work) => {
+      const touched = new Set<string>();
+      try {
+        return await db
+          .transaction()
+          .execute((trx) => work(repositories(trx, kind, (arn) => writes.changed(arn, touched))));
+      } finally {
+        for (const arn of touched) writes.changed(arn);
+      }
+    },
+    onInstanceWrite: (listener) => writes.listen(listener),
     close: () => db.destroy(),
   };
 }
@@ -53,5 +70,6 @@ export async function openStore(location: string): Promise<Store> {
 export type { AccessKey } from './access-keys.js';
 export type { ListAttributesQuery, ListInstancesQuery, TargetAttribute } from './container-instances.js';
 export type { StoredSetting } from './account-settings.js';
+export type { ListDeploymentsQuery, ListServicesQuery } from './services.js';
 export type { ListTasksQuery, StatusCounts, TokenResult } from './tasks.js';
 export type { ListFamiliesQuery, ListRevisionsQuery, RevisionKey } from './task-definitions.js';

@@ -1,6 +1,7 @@
 import type { Failure } from '@aws-sdk/client-ecs';
 import type { Kysely } from 'kysely';
 import type { TaskDoc, TaskRecord } from '../core/ecs/task.js';
+import type { InstanceChanged } from './instance-writes.js';
 import type { Database } from './schema.js';
 
 /** ListTasks: which tasks of a cluster, in id order, after `afterId`. */
@@ -32,16 +33,22 @@ export type StatusCounts = Map<string, Map<string, number>>;
  * and counts.
  */
 export class TaskRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Told the instance ARN of every task written: its tasks are part of what placement sees. */
+    private readonly changed: InstanceChanged = () => undefined,
+  ) {}
 
   async insert(records: readonly TaskRecord[]): Promise<void> {
     if (records.length === 0) return;
+    for (const arn of new Set(records.map((r) => r.containerInstanceArn))) this.changed(arn);
     await this.db.insertInto('tasks').values(records.map(toRow)).execute();
   }
 
   /** Writes `record` if the stored version is still `record.version - 1`; false when it moved on. */
   async update(record: TaskRecord): Promise<boolean> {
     const { arn, version, ...rest } = toRow(record);
+    this.changed(record.containerInstanceArn);
     const result = await this.db
       .updateTable('tasks')
       .set({ ...rest, version })
@@ -102,6 +109,32 @@ export class TaskRepository {
       .where('last_status', '<>', 'STOPPED')
       .execute();
     return rows.map(toRecord);
+  }
+
+  /**
+   * The tasks that are not STOPPED on these instances, or on every instance of `cluster`, counted
+   * per (instance, group, last status): what placement needs of them, without reading documents.
+   */
+  async activeGroupCounts(on: { readonly instanceArns: readonly string[] } | { readonly cluster: string }) {
+    let query = this.db
+      .selectFrom('tasks')
+      .select([
+        'container_instance_arn',
+        'task_group',
+        'last_status',
+        (eb) => eb.fn.countAll<number | string | bigint>().as('count'),
+      ])
+      .where('last_status', '<>', 'STOPPED');
+    if ('cluster' in on) query = query.where('cluster', '=', on.cluster);
+    else if (on.instanceArns.length === 0) return [];
+    else query = query.where('container_instance_arn', 'in', [...new Set(on.instanceArns)]);
+    const rows = await query.groupBy(['container_instance_arn', 'task_group', 'last_status']).execute();
+    return rows.map((r) => ({
+      instanceArn: r.container_instance_arn,
+      group: r.task_group,
+      lastStatus: r.last_status,
+      count: Number(r.count),
+    }));
   }
 
   /**

@@ -25,6 +25,7 @@ import {
 import { connectAgent } from '../support/agent-session.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 import { ECS_TARGET, signedRequest, type RawResponse } from '../support/signed.js';
+import { PlacementCache } from '../../src/control/placement-cache.js';
 
 /**
  * Model conformance: every ECS operation Berth serves (the keys of its operation table) is
@@ -106,7 +107,9 @@ describe('ECS API model conformance', { skip: models.skip }, () => {
   /** The operation table as the server builds it, over `store`. */
   function operationTable(store: Store): Readonly<Record<string, Operation>> {
     const scope = { partition: 'aws', region: berth.region, accountId: ACCOUNT };
-    return ecsService(createEcsControl({ store, scope, now: () => Date.now() })).operations;
+    return ecsService(
+      createEcsControl({ store, scope, now: () => Date.now(), placementCache: new PlacementCache(store) }),
+    ).operations;
   }
 
   before(async () => {

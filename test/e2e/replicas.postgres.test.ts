@@ -1,5 +1,6 @@
 import {
   CreateClusterCommand,
+  PutAttributesCommand,
   RegisterContainerInstanceCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
@@ -8,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { signedRequest, type RawResponse } from '../support/signed.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 import { freshPostgres, testDialects, type TestStoreLocation } from '../support/stores.js';
 
 /**
@@ -89,5 +91,35 @@ describe('replicas on one PostgreSQL store', { skip: postgres?.skip ?? 'no Postg
       elapsed < (WAIT_SECONDS * 1000) / 2,
       `the Poll answered when its wait ran out (${elapsed} ms), not on the change`,
     );
+  });
+
+  it('places on what another replica changed after this one cached the cluster', async () => {
+    const gold = {
+      cluster,
+      taskDefinition: family,
+      placementConstraints: [{ type: 'memberOf' as const, expression: 'attribute:tier == gold' }],
+    };
+    // Replica A caches the cluster: no instance is gold yet.
+    const before = await a.ecs().send(new RunTaskCommand(gold));
+    assert.equal(before.failures?.[0]?.reason, 'MemberOf placement constraint unsatisfied.');
+
+    await b
+      .ecs()
+      .send(
+        new PutAttributesCommand({
+          cluster,
+          attributes: [{ name: 'tier', value: 'gold', targetId: instanceArn }],
+        }),
+      );
+    // The change reaches A through the change feed (asynchronously): without it A would never see it.
+    const placed = await until(
+      'replica A to place on the instance replica B made gold',
+      async () => {
+        const out = await a.ecs().send(new RunTaskCommand(gold));
+        return out.tasks?.[0]?.containerInstanceArn;
+      },
+      5_000,
+    );
+    assert.equal(placed, instanceArn);
   });
 });

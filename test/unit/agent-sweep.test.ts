@@ -8,6 +8,7 @@ import { ClusterOperations } from '../../src/control/ecs/clusters.js';
 import { createEcsControl } from '../../src/control/ecs/index.js';
 import { TaskDefinitionOperations } from '../../src/control/ecs/task-definitions.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { PlacementCache } from '../../src/control/placement-cache.js';
 
 /** The heartbeat and the level-triggered disconnect sweep, on a SQLite store with a test clock. */
 describe('agent channel heartbeat and sweep', () => {
@@ -29,6 +30,7 @@ describe('agent channel heartbeat and sweep', () => {
       store,
       scope: { partition: 'aws', region: 'us-east-1', accountId: '123456789012' },
       now: () => clock,
+      placementCache: new PlacementCache(store),
     };
     const ecs = createEcsControl(deps);
     const channel = new AgentChannelOperations(

@@ -11,13 +11,11 @@ import type {
   TaskOverride,
 } from '@aws-sdk/client-ecs';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ContainerInstanceRecord, InstanceAttribute } from '../../core/ecs/container-instance.js';
+import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.js';
 import { validateTags, type ResourceTag } from '../../core/ecs/tags.js';
 import {
   adjustRemaining,
   checkOverrides,
-  instanceSnapshot,
-  withInstanceTasks,
   MAX_TASKS_PER_CALL,
   newTaskDoc,
   taskDemand,
@@ -35,6 +33,7 @@ import type {
 } from '../../core/placement/types.js';
 import type { Repositories, TokenResult } from '../../store/index.js';
 import type { ControlDeps } from '../context.js';
+import type { ClusterSnapshot } from '../placement-cache.js';
 import { LOST, MAX_ATTEMPTS, retryOnConflict } from '../optimistic.js';
 import { notFound } from './clusters.js';
 import type { TaskDefinitionOperations } from './task-definitions.js';
@@ -44,8 +43,6 @@ const MAX_CLIENT_TOKEN = 64;
 const MAX_STARTED_BY = 128;
 const MAX_GROUP = 255;
 const MAX_REFERENCE_ID = 64;
-/** Enough for any cluster Berth is meant for; placement reads every registered instance. */
-const MAX_INSTANCES = 100_000;
 
 /** A versioned write that lost its race: the whole attempt is retried. */
 export class LostRace extends Error {}
@@ -224,14 +221,13 @@ export async function commitLaunch(
             const earlier = await repos.tasks.tokenResult(launch.cluster, launch.clientToken);
             if (earlier) return earlier;
           }
-          const { instances, attributes, snapshot } = await readSnapshot(repos, launch.cluster, launch.group);
-          const decision = decide(snapshot);
+          const view = await readSnapshot(deps, repos, launch.cluster, launch.group);
+          const decision = decide(view.snapshot);
           placed = decision.placements;
           const perInstance = new Map<string, number>();
           for (const arn of decision.placements) perInstance.set(arn, (perInstance.get(arn) ?? 0) + 1);
-          const byArn = new Map(instances.map((i) => [i.arn, i]));
           for (const [arn, n] of perInstance) {
-            const current = byArn.get(arn) as ContainerInstanceRecord;
+            const current = view.record(arn) as ContainerInstanceRecord;
             const next: ContainerInstanceRecord = {
               ...current,
               remainingResources: adjustRemaining(
@@ -246,7 +242,7 @@ export async function commitLaunch(
           const now = deps.now();
           const records = decision.placements.map((instanceArn): TaskRecord => {
             const id = randomBytes(16).toString('hex');
-            const zone = (attributes.get(instanceArn) ?? []).find((a) => a.name === 'ecs.availability-zone');
+            const zone = view.attributes(instanceArn).find((a) => a.name === 'ecs.availability-zone');
             return {
               arn: taskArn(scope, launch.cluster, id),
               id,
@@ -292,35 +288,16 @@ export async function commitLaunch(
   return { result, placed };
 }
 
-/** What placement sees of a cluster: its instances as stored, their attributes, and the snapshot. */
-export interface ClusterSnapshot {
-  readonly instances: readonly ContainerInstanceRecord[];
-  readonly attributes: ReadonlyMap<string, readonly InstanceAttribute[]>;
-  readonly snapshot: InstanceSnapshot[];
-}
-
 /**
- * Reads the snapshot placement runs on: the cluster's instances with their attributes and, per
- * instance, what its tasks tell placement (`withInstanceTasks`). Only reads: `commitLaunch` calls it
- * inside its transaction, the placement dry run (task-plan.ts) in a transaction of its own.
+ * The snapshot placement runs on, from the control plane's placement cache (control/placement-cache.ts):
+ * the cluster's registered instances with their attributes and, per instance, what its tasks tell
+ * placement. Call it inside the transaction that commits (or, for a dry run, a read-only one).
  */
-export async function readSnapshot(
+export function readSnapshot(
+  deps: ControlDeps,
   repos: Repositories,
   cluster: string,
   group: string,
 ): Promise<ClusterSnapshot> {
-  const instances = await repos.containerInstances.list({ cluster, limit: MAX_INSTANCES });
-  const arns = instances.map((i) => i.arn);
-  const [attributes, active] = await Promise.all([
-    repos.containerInstances.attributesOf(arns),
-    repos.tasks.activeOnInstances(arns),
-  ]);
-  const snapshot = instances.map((i) =>
-    withInstanceTasks(
-      instanceSnapshot(i, attributes.get(i.arn) ?? []),
-      active.filter((t) => t.containerInstanceArn === i.arn),
-      group,
-    ),
-  );
-  return { instances, attributes, snapshot };
+  return deps.placementCache.read(repos, cluster, group);
 }

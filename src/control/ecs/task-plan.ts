@@ -69,7 +69,7 @@ export class PlanOperations {
     const prepared = await prepareRun(this.deps, this.taskDefinitions, cluster.name, input);
     // One read-only transaction, so instances and their tasks are read as of one moment.
     const { snapshot } = await this.deps.store.transaction((repos) =>
-      readSnapshot(repos, cluster.name, prepared.launch.group),
+      readSnapshot(this.deps, repos, cluster.name, prepared.launch.group),
     );
     const { plan, decision } = decideRun(snapshot, prepared, randomBytes(8).toString('hex'));
     const byId = new Map(snapshot.map((i) => [i.id, i]));
