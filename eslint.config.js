@@ -109,6 +109,15 @@ export default tseslint.config(
     ),
   },
   {
+    // sim/: pieces of `berth sim` (the fleet's shape, bounded start-up, the readiness check). Its
+    // hosts are real agents: like agent/, it reaches the control plane only through the public API.
+    files: ['src/sim/**/*.ts'],
+    rules: banImports(
+      [...sqlDrivers, '**/store/**', '**/control/**', '**/api/**', '**/app/**', '**/cli/**'],
+      'sim/ reaches the control plane only through the public API; app/sim.ts wires it (docs/sim.md).',
+    ),
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -14,11 +14,28 @@ export interface ServerChild<T> {
   command(line: string): Promise<string>;
   /** The child's CPU time (user + system) so far, in microseconds. */
   cpuUs(): Promise<number>;
+  /** The child's memory now (after a full GC when it runs with `--expose-gc`). */
+  memory(): Promise<ChildMemory>;
   stop(): Promise<void>;
 }
 
-export async function startChild<T>(script: string, args: readonly string[] = []): Promise<ServerChild<T>> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+export interface ChildMemory {
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly heapTotalBytes: number;
+  /** Memory of C++ objects bound to JS ones (buffers, the SQLite driver's statements, …). */
+  readonly externalBytes: number;
+  /** Whether a full GC ran first (then heapUsed is the live heap, not live + garbage). */
+  readonly afterGc: boolean;
+}
+
+export async function startChild<T>(
+  script: string,
+  args: readonly string[] = [],
+  /** Node flags before the script, e.g. `--expose-gc` (so `memory` measures the live heap). */
+  nodeFlags: readonly string[] = [],
+): Promise<ServerChild<T>> {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -58,6 +75,14 @@ export async function startChild<T>(script: string, args: readonly string[] = []
       if (!Number.isFinite(us)) throw new Error(`${script} answered 'cpu' with '${answer}'`);
       return us;
     },
+    async memory() {
+      const answer = await command('memory');
+      try {
+        return JSON.parse(answer) as ChildMemory;
+      } catch {
+        throw new Error(`${script} answered 'memory' with '${answer}'`);
+      }
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.stdin.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -70,8 +95,9 @@ export async function startChild<T>(script: string, args: readonly string[] = []
 
 /**
  * In a server child: answer the parent's command lines (one stdout line each) — `cpu` with this
- * process's CPU time so far in microseconds, anything else with `onCommand` — and call `shutdown`
- * once, when the parent closes our stdin or sends SIGTERM/SIGINT.
+ * process's CPU time so far in microseconds, `memory` with its memory as JSON (`ChildMemory`),
+ * anything else with `onCommand` — and call `shutdown` once, when the parent closes our stdin or
+ * sends SIGTERM/SIGINT.
  */
 export function serveParent(
   shutdown: () => Promise<void>,
@@ -95,7 +121,7 @@ export function serveParent(
       const { user, system } = process.cpuUsage();
       return Promise.resolve(String(user + system));
     };
-    (line === 'cpu' ? cpu() : onCommand(line)).then(
+    (line === 'cpu' ? cpu() : line === 'memory' ? Promise.resolve(memory()) : onCommand(line)).then(
       (answer) => process.stdout.write(`${answer.replace(/\n/g, ' ')}\n`),
       (error: unknown) => process.stdout.write(`error: ${String(error)}\n`),
     );
@@ -104,4 +130,19 @@ export function serveParent(
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   return commands;
+}
+
+function memory(): string {
+  // `--expose-gc` makes `gc` a global; without it the heap figure includes uncollected garbage.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const m = process.memoryUsage();
+  const answer: ChildMemory = {
+    rssBytes: m.rss,
+    heapUsedBytes: m.heapUsed,
+    heapTotalBytes: m.heapTotal,
+    externalBytes: m.external,
+    afterGc: gc !== undefined,
+  };
+  return JSON.stringify(answer);
 }

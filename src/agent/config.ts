@@ -23,6 +23,17 @@ export interface AgentConfig {
    * bridge gateway; 0 (default): the port this data dir used last, else a free one.
    */
   readonly taskMetadataPort: number;
+  /**
+   * The host's GPU ids, registered as its `GPU` resource: BERTH_GPU_IDS (comma-separated, e.g. the
+   * UUIDs `nvidia-smi --query-gpu=uuid --format=csv,noheader` prints), read only when
+   * ECS_ENABLE_GPU_SUPPORT=true as the ECS agent reads its GPU file. Empty: no GPUs.
+   */
+  readonly gpuIds: readonly string[];
+  /**
+   * How many tasks with attachments (awsvpc ENIs) the host takes (BERTH_TASK_ENI_LIMIT), registered
+   * as its `ENI` resource. Absent: no limit is registered.
+   */
+  readonly taskEniLimit?: number;
 }
 
 /** The ports ECS reserves on every container instance: SSH, the Docker daemon, the agent. */
@@ -68,7 +79,38 @@ export function agentConfig(env: Readonly<Record<string, string | undefined>>): 
     availabilityZone: value('BERTH_AVAILABILITY_ZONE') ?? 'local-1a',
     instanceType: value('BERTH_INSTANCE_TYPE') ?? 'berth.host',
     taskMetadataPort: port('BERTH_TASK_METADATA_PORT', value('BERTH_TASK_METADATA_PORT')),
+    gpuIds: gpuIds(value('ECS_ENABLE_GPU_SUPPORT') === 'true', value('BERTH_GPU_IDS')),
+    ...eniLimit(value('BERTH_TASK_ENI_LIMIT')),
   };
+}
+
+/**
+ * The ECS agent finds GPU ids in a file its installer writes from NVIDIA's driver; Berth has no
+ * such installer, so they are configured. Either setting without the other is refused rather than
+ * ignored: a GPU host that registers no GPUs would only show up later, as RESOURCE:GPU.
+ */
+function gpuIds(enabled: boolean, text: string | undefined): string[] {
+  if (!enabled) {
+    if (text !== undefined)
+      throw new Error('BERTH_GPU_IDS is set but ECS_ENABLE_GPU_SUPPORT is not true: set both, or neither.');
+    return [];
+  }
+  if (text === undefined) {
+    throw new Error(
+      "ECS_ENABLE_GPU_SUPPORT=true needs BERTH_GPU_IDS, the host's GPU ids separated by commas (nvidia-smi --query-gpu=uuid --format=csv,noheader).",
+    );
+  }
+  const ids = text.split(',').map((id) => id.trim());
+  if (ids.some((id) => !/^[a-zA-Z0-9._:-]{1,128}$/.test(id)))
+    throw new Error(
+      `BERTH_GPU_IDS must list GPU ids (letters, digits, . _ : -) separated by commas, not '${text}'.`,
+    );
+  if (new Set(ids).size !== ids.length) throw new Error(`BERTH_GPU_IDS lists an id twice: '${text}'.`);
+  return ids;
+}
+
+function eniLimit(text: string | undefined): { taskEniLimit?: number } {
+  return text === undefined ? {} : { taskEniLimit: integer('BERTH_TASK_ENI_LIMIT', text, 0) };
 }
 
 function integer(name: string, text: string | undefined, fallback: number): number {

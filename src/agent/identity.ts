@@ -3,9 +3,10 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * What the agent keeps in its data dir so a restart is the same host: its host id (generated once)
- * and the container instance it registered as. Written atomically (temp file + rename), so a crash
- * leaves the old file or the new one, never half of one.
+ * What the agent keeps so a restart is the same host: its host id (generated once) and the
+ * container instance it registered as. A real agent keeps it in its data dir (`fileIdentity`);
+ * `berth sim`'s simulated hosts, thousands per process and gone when it exits, keep it in memory
+ * (`memoryIdentity`) instead of writing a file per host.
  */
 export interface AgentIdentity {
   readonly hostId: string;
@@ -13,7 +14,36 @@ export interface AgentIdentity {
   readonly containerInstanceArn?: string;
 }
 
+export interface IdentityStore {
+  /** The identity kept, or a new host's (a fresh host id, kept at once). */
+  load(): AgentIdentity;
+  save(identity: AgentIdentity): void;
+}
+
 const FILE = 'agent-state.json';
+
+function newIdentity(): AgentIdentity {
+  return { hostId: `i-${randomBytes(9).toString('hex').slice(0, 17)}` };
+}
+
+/** `<dataDir>/agent-state.json`, written atomically (temp file + rename): a crash leaves the old file or the new one. */
+export function fileIdentity(dataDir: string): IdentityStore {
+  return {
+    load: () => loadIdentity(dataDir),
+    save: (identity) => saveIdentity(dataDir, identity),
+  };
+}
+
+/** An identity that lives as long as the process. */
+export function memoryIdentity(): IdentityStore {
+  let kept = newIdentity();
+  return {
+    load: () => kept,
+    save: (identity) => {
+      kept = identity;
+    },
+  };
+}
 
 export function loadIdentity(dataDir: string): AgentIdentity {
   try {
@@ -22,7 +52,7 @@ export function loadIdentity(dataDir: string): AgentIdentity {
   } catch {
     // no state yet (or unreadable): a new host
   }
-  const identity = { hostId: `i-${randomBytes(9).toString('hex').slice(0, 17)}` };
+  const identity = newIdentity();
   saveIdentity(dataDir, identity);
   return identity;
 }

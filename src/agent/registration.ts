@@ -3,7 +3,8 @@ import type { AgentConfig } from './config.js';
 
 /** What the agent knows about its host (read once at start by the composition root). */
 export interface HostFacts {
-  readonly cpuCores: number;
+  /** CPU units: 1,024 per core, as the ECS agent counts them (a simulated host may give any number). */
+  readonly cpuUnits: number;
   readonly memoryMiB: number;
   /** ECS's spelling: `x86_64` or `arm64`. */
   readonly cpuArchitecture: string;
@@ -33,8 +34,10 @@ function capabilities(config: AgentConfig): string[] {
 }
 
 /**
- * RegisterContainerInstance as the ECS agent sends it: CPU = cores × 1024, memory less the
- * reservation, the reserved ports, built-in attributes and capabilities, custom attributes.
+ * RegisterContainerInstance as the ECS agent sends it: the host's CPU units, memory less the
+ * reservation, the reserved ports, its GPUs (a `GPU` STRINGSET and, as the ECS agent reports them,
+ * `platformDevices`), its `ENI` limit when one is set, built-in attributes and capabilities,
+ * custom attributes.
  * `hostId` identifies this host across restarts (kept in the agent's data dir).
  */
 export function registrationRequest(
@@ -59,7 +62,7 @@ export function registrationRequest(
       instanceType: config.instanceType,
     }),
     totalResources: [
-      { name: 'CPU', type: 'INTEGER', integerValue: host.cpuCores * 1024 },
+      { name: 'CPU', type: 'INTEGER', integerValue: host.cpuUnits },
       {
         name: 'MEMORY',
         type: 'INTEGER',
@@ -67,7 +70,17 @@ export function registrationRequest(
       },
       { name: 'PORTS', type: 'STRINGSET', stringSetValue: config.reservedPorts.map(String) },
       { name: 'PORTS_UDP', type: 'STRINGSET', stringSetValue: config.reservedPortsUdp.map(String) },
+      ...(config.gpuIds.length > 0
+        ? [{ name: 'GPU', type: 'STRINGSET', stringSetValue: [...config.gpuIds] }]
+        : []),
+      ...(config.taskEniLimit !== undefined
+        ? [{ name: 'ENI', type: 'INTEGER', integerValue: config.taskEniLimit }]
+        : []),
     ],
+    // As the ECS agent reports its GPUs; the control plane counts each id once with the resource's.
+    ...(config.gpuIds.length > 0
+      ? { platformDevices: config.gpuIds.map((id) => ({ id, type: 'GPU' as const })) }
+      : {}),
     versionInfo: { agentVersion: AGENT_VERSION, agentHash: 'berth', dockerVersion: host.engineVersion },
     attributes,
     ...(containerInstanceArn ? { containerInstanceArn } : {}),

@@ -11,10 +11,10 @@ import { agentConfig, type AgentConfig } from '../agent/config.js';
 import { ChannelClient } from '../agent/channel/client.js';
 import { runPollLoop } from '../agent/channel/poll-loop.js';
 import { Reporter } from '../agent/channel/reporter.js';
-import { startMetadataEndpoint } from '../agent/endpoints/metadata.js';
+import { startMetadataEndpoint, type MetadataEndpoint } from '../agent/endpoints/metadata.js';
 import { tagSource } from '../agent/endpoints/metadata-tags.js';
 import { TaskEngine } from '../agent/engine/engine.js';
-import { loadIdentity, saveIdentity } from '../agent/identity.js';
+import { fileIdentity, type IdentityStore } from '../agent/identity.js';
 import { registrationRequest, type HostFacts } from '../agent/registration.js';
 import { DockerRuntime } from '../agent/runtime/docker.js';
 import type { Runtime } from '../agent/runtime/runtime.js';
@@ -29,12 +29,40 @@ import type { Runtime } from '../agent/runtime/runtime.js';
  * with the task engine over its Runtime, and reports every change with SubmitContainerStateChange /
  * SubmitTaskStateChange. Restart re-attach and the metadata endpoint follow (docs/agent-design.md).
  */
-export interface AgentOptions {
+export type AgentOptions = AgentSettings & AgentState;
+
+/**
+ * Where the agent keeps its state: a data dir (the host identity, the metadata endpoint's secret
+ * and port), or — `berth sim`'s thousands of simulated hosts — nothing on disk: the identity in
+ * memory and no metadata endpoint (its containers are simulated and read nothing, and a listener
+ * per host would cost a port and a server each).
+ */
+export type AgentState =
+  | {
+      readonly dataDir: string;
+      /** Default: `<dataDir>/agent-state.json`. */
+      readonly identity?: IdentityStore;
+      /** Whether to serve the task metadata endpoint; default true. */
+      readonly metadataEndpoint?: boolean;
+    }
+  | { readonly dataDir?: undefined; readonly identity: IdentityStore; readonly metadataEndpoint: false };
+
+export interface AgentSettings {
   readonly endpoint: string;
   readonly region: string;
   /** Omitted: the AWS SDK's default chain (AWS_ACCESS_KEY_ID, profiles, …). */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  readonly dataDir: string;
+  /**
+   * The ECS client for registration and reports, shared by many agents (`berth sim`: one client and
+   * one bounded socket pool for thousands of hosts instead of a client and keep-alive sockets each);
+   * the agent does not destroy it. Default: a client of its own.
+   */
+  readonly client?: ECSClient;
+  /**
+   * What the agent registers of its host instead of this machine's cores and memory (`berth sim`'s
+   * simulated hosts of given sizes).
+   */
+  readonly host?: Pick<HostFacts, 'cpuUnits' | 'memoryMiB'>;
   /** The ECS_* settings, normally process.env. */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly logger: Logger;
@@ -67,23 +95,28 @@ export const HOST_LABEL = 'berth.host-id';
 export function startAgent(options: AgentOptions): RunningAgent {
   const config = agentConfig(options.env); // bad settings fail here, before anything starts
   const runtime = options.runtime ?? new DockerRuntime();
-  const client = new ECSClient({
-    endpoint: options.endpoint,
-    region: options.region,
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-  });
+  const client =
+    options.client ??
+    new ECSClient({
+      endpoint: options.endpoint,
+      region: options.region,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    });
   const stop = new AbortController();
   const log = options.logger.child({ component: 'agent', cluster: config.cluster });
-  const { hostId } = loadIdentity(options.dataDir);
+  const identities =
+    options.dataDir === undefined ? options.identity : (options.identity ?? fileIdentity(options.dataDir));
+  const { hostId } = identities.load();
 
   async function registerOnce(): Promise<string> {
     const host: HostFacts = {
-      cpuCores: cpus().length,
-      memoryMiB: Math.floor(totalmem() / 1024 / 1024),
+      // As the ECS agent: 1,024 CPU units per core.
+      cpuUnits: options.host?.cpuUnits ?? cpus().length * 1024,
+      memoryMiB: options.host?.memoryMiB ?? Math.floor(totalmem() / 1024 / 1024),
       cpuArchitecture: arch() === 'x64' ? 'x86_64' : arch(),
       engineVersion: await runtime.engineVersion({ signal: stop.signal }),
     };
-    const identity = loadIdentity(options.dataDir);
+    const identity = identities.load();
     // Like the ECS agent: the `default` cluster is created when the agent is the first to need it.
     if (config.cluster === 'default') {
       await client.send(new CreateClusterCommand({ clusterName: 'default' }), { abortSignal: stop.signal });
@@ -94,7 +127,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
       { abortSignal: stop.signal },
     );
     const arn = containerInstance?.containerInstanceArn ?? '';
-    saveIdentity(options.dataDir, { ...identity, cluster: config.cluster, containerInstanceArn: arn });
+    identities.save({ ...identity, cluster: config.cluster, containerInstanceArn: arn });
     return arn;
   }
 
@@ -114,16 +147,19 @@ export function startAgent(options: AgentOptions): RunningAgent {
 
   // The task metadata endpoint (docs/agent-design.md item 5): registration waits for it (below), so
   // it listens before the engine creates any container, whose environment carries its URL.
-  const metadata = startMetadataEndpoint({
-    source: { described: () => engine.described() },
-    runtime,
-    tags: tagSource(client, () => registered),
-    dataDir: options.dataDir,
-    port: config.taskMetadataPort,
-    availabilityZone: config.availabilityZone,
-    log,
-    signal: stop.signal,
-  });
+  const metadata: MetadataEndpoint | undefined =
+    options.dataDir === undefined || options.metadataEndpoint === false
+      ? undefined
+      : startMetadataEndpoint({
+          source: { described: () => engine.described() },
+          runtime,
+          tags: tagSource(client, () => registered),
+          dataDir: options.dataDir,
+          port: config.taskMetadataPort,
+          availabilityZone: config.availabilityZone,
+          log,
+          signal: stop.signal,
+        });
   const reporter = new Reporter(client, log, stop.signal);
   const engine = new TaskEngine({
     runtime,
@@ -133,7 +169,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
     // own containers (several agents may share one Docker engine).
     additions: {
       labels: { ...options.labels, [HOST_LABEL]: hostId },
-      environment: (task, container) => metadata.environment(task, container),
+      environment: (task, container) => metadata?.environment(task, container) ?? {},
     },
     // One event subscription for the agent: its own containers only.
     eventLabels: { [HOST_LABEL]: hostId },
@@ -180,7 +216,8 @@ export function startAgent(options: AgentOptions): RunningAgent {
 
   let markConnected: () => void = () => undefined;
   const connected = new Promise<void>((resolve) => (markConnected = resolve));
-  const registered = metadata.ready.then(register); // the metadata endpoint first (see above)
+  // The metadata endpoint first (see above).
+  const registered: Promise<string> = (metadata?.ready ?? Promise.resolve()).then(register);
   registered.catch(() => undefined); // a stop before registration is not an unhandled rejection
   const polling = registered.then(
     async (containerInstanceArn) => {
@@ -212,8 +249,8 @@ export function startAgent(options: AgentOptions): RunningAgent {
       await polling;
       await engine.close(); // containers keep running (a restarted agent re-attaches later)
       await reporter.drained();
-      await metadata.close();
-      client.destroy();
+      await metadata?.close();
+      if (options.client === undefined) client.destroy(); // a shared client is its owner's
     },
   };
 }

@@ -12,6 +12,7 @@ import type { Scope } from '../core/arn.js';
 import { AgentHealthOperations } from '../control/agent-channel/health.js';
 import { InstanceNotifier } from '../control/agent-channel/notifier.js';
 import { PlacementCache } from '../control/placement-cache.js';
+import { ServiceScheduler, type SchedulerOptions } from '../control/services/scheduler.js';
 import { AgentChannelOperations, SWEEP_EVERY_MS } from '../control/agent-channel/poll.js';
 import { administratorArn, ensureAdministratorKey } from '../control/credentials.js';
 import { ClusterOperations } from '../control/ecs/clusters.js';
@@ -36,6 +37,11 @@ export interface ServerOptions {
   readonly logger: Logger;
   /** How long STOPPED tasks stay visible before they are removed; default one hour, as ECS. */
   readonly stoppedTaskRetentionMs?: number;
+  /** The service scheduler's pace (control/services/scheduler.ts); ECS's defaults otherwise. */
+  readonly serviceScheduler?: Pick<SchedulerOptions, 'intervalMs' | 'leaseMs' | 'noHealthCheckWaitMs'> & {
+    /** False: this replica never schedules services (another does, or a test looks at the API alone). */
+    readonly run?: boolean;
+  };
 }
 
 export interface RunningServer {
@@ -134,6 +140,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     Math.min(Math.max(retentionMs / 4, 250), 60_000),
   );
   expirer.unref();
+  const scheduler = new ServiceScheduler(deps, { logger: options.logger, ...options.serviceScheduler });
+  if (options.serviceScheduler?.run !== false) scheduler.start();
 
   return {
     endpoint: `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}`,
@@ -143,6 +151,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     async close() {
       clearInterval(sweeper);
       clearInterval(expirer);
+      await scheduler.close();
       notifier.close(); // held Polls answer now instead of holding the close up
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,7 +5,9 @@ import { pino, type Logger } from 'pino';
 import type { RunningServer, ServerOptions } from '../app/server.js';
 import { startAgent } from '../app/agent.js';
 import { startServer } from '../app/server.js';
+import { simReadyLine, startSim, type SimServerOptions } from '../app/sim.js';
 import { up } from '../app/up.js';
+import { parseAttribute, parseSizes, parseZones, type AttributeCycle } from '../sim/fleet.js';
 import { planCommand } from './plan.js';
 
 /** The `berth` command. Verbs for people; each deployable has its composition root in app/. */
@@ -22,6 +24,23 @@ function port(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError('a port is an integer from 0 to 65535.');
   return n;
+}
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a count is a positive integer.');
+  return n;
+}
+
+/** commander parser from one that throws plain errors (the fleet's spellings). */
+function parsed<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+  };
 }
 
 function seconds(value: string): number {
@@ -77,11 +96,17 @@ function untilSignal(server: Pick<RunningServer, 'close'>, log: Logger): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-function withCommonFlags(command: Command): Command {
+function withCommonFlags(
+  command: Command,
+  dataDir: { readonly help: string; readonly default?: string } = {
+    help: 'where Berth keeps its state',
+    default: process.env.BERTH_DATA_DIR ?? './.berth',
+  },
+): Command {
   return command
     .option('--port <port>', 'the one port for every API', port, 4566)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--data-dir <dir>', 'where Berth keeps its state', process.env.BERTH_DATA_DIR ?? './.berth')
+    .option('--data-dir <dir>', dataDir.help, dataDir.default)
     .option('--region <region>', 'the AWS region Berth presents', process.env.BERTH_REGION ?? 'us-east-1')
     .option(
       '--account-id <id>',
@@ -158,6 +183,100 @@ program
     const arn = await agent.registered;
     process.stdout.write(`CONTAINER_INSTANCE_ARN=${arn}\n`);
   });
+
+interface SimFlags extends Omit<CommonFlags, 'dataDir'> {
+  dataDir?: string;
+  instances: number;
+  zones?: string[];
+  sizes: ReturnType<typeof parseSizes>;
+  attribute: AttributeCycle[];
+  cluster: string;
+  registerConcurrency: number;
+  endpoint?: string;
+}
+
+withCommonFlags(program.command('sim'), {
+  help: 'where the control plane keeps its state (default: a temporary dir, removed on exit)',
+})
+  .description(
+    'run the control plane with simulated hosts: real Berth agents over a simulated container engine (docs/sim.md)',
+  )
+  .option('--instances <n>', 'simulated hosts', count, 100)
+  .option(
+    '--zones <list>',
+    'availability zones, dealt round the hosts (default <region>a,b,c)',
+    parsed(parseZones),
+  )
+  .option(
+    '--sizes <list>',
+    'host sizes <cpu units>:<memory MiB> (or <type>=<cpu>:<memory>), dealt evenly within each zone',
+    parsed(parseSizes),
+    parseSizes('2048:3800,4096:7700,8192:15600'),
+  )
+  .option(
+    '--attribute <name=value>',
+    'a custom attribute on every host; name=v1|v2|… deals the values round the hosts (repeatable)',
+    (text: string, all: AttributeCycle[]) => [...all, parsed(parseAttribute)(text)],
+    [],
+  )
+  .option('--cluster <name>', 'the cluster the hosts join (created if missing)', 'sim')
+  .option('--register-concurrency <n>', 'hosts registering at once', count, 32)
+  .option(
+    '--endpoint <url>',
+    'attach the hosts to this control plane instead of starting one (signs with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)',
+  )
+  .option('--store <location>', 'postgres://… URL or SQLite file path (default <data-dir>/berth.db)')
+  .action(async (flags: SimFlags) => {
+    const log = logger();
+    const starting = new AbortController();
+    const abort = (): void => starting.abort(new Error('interrupted while starting'));
+    process.once('SIGINT', abort);
+    process.once('SIGTERM', abort);
+    const sim = await startSim({
+      controlPlane: flags.endpoint ? { attach: attached(flags.endpoint) } : { start: simServer(flags) },
+      region: flags.region,
+      cluster: flags.cluster,
+      instances: flags.instances,
+      fleet: {
+        zones: flags.zones ?? ['a', 'b', 'c'].map((z) => `${flags.region}${z}`),
+        sizes: flags.sizes,
+        attributes: flags.attribute,
+      },
+      env: process.env,
+      logger: log,
+      registerConcurrency: flags.registerConcurrency,
+      signal: starting.signal,
+    });
+    process.off('SIGINT', abort);
+    process.off('SIGTERM', abort);
+    untilSignal(sim, log);
+    process.stdout.write(simReadyLine(sim) + '\n');
+  });
+
+/** The control plane `berth sim` starts: as `berth server`, but in a temporary data dir by default. */
+function simServer(flags: SimFlags): SimServerOptions {
+  return {
+    host: flags.host,
+    port: flags.port,
+    accountId: flags.accountId,
+    stoppedTaskRetentionMs: flags.stoppedTaskRetention * 1000,
+    ...(flags.store ? { store: flags.store } : {}),
+    ...(flags.dataDir ? { dataDir: resolve(flags.dataDir) } : {}),
+  };
+}
+
+function attached(endpoint: string): {
+  endpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+} {
+  const accessKeyId = process.env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey)
+    throw new Error(
+      "--endpoint needs the control plane's key in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.",
+    );
+  return { endpoint, credentials: { accessKeyId, secretAccessKey } };
+}
 
 program.addCommand(planCommand());
 

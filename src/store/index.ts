@@ -6,6 +6,7 @@ import { ContainerInstanceRepository } from './container-instances.js';
 import { openDatabase, type DialectKind } from './dialect.js';
 import { InstanceWrites, type InstanceChanged, type InstanceWriteListener } from './instance-writes.js';
 import type { Database } from './schema.js';
+import { LeaseRepository } from './leases.js';
 import { ServiceRepository } from './services.js';
 import { TagRepository } from './tags.js';
 import { TaskDefinitionRepository } from './task-definitions.js';
@@ -21,6 +22,7 @@ export interface Repositories {
   readonly containerInstances: ContainerInstanceRepository;
   readonly tasks: TaskRepository;
   readonly services: ServiceRepository;
+  readonly leases: LeaseRepository;
 }
 
 export interface Store extends Repositories {
@@ -42,6 +44,7 @@ function repositories(db: Kysely<Database>, kind: DialectKind, changed: Instance
     containerInstances: new ContainerInstanceRepository(db, kind, changed),
     tasks: new TaskRepository(db, changed),
     services: new ServiceRepository(db),
+    leases: new LeaseRepository(db),
   };
 }
 

@@ -13,6 +13,9 @@ export interface Database {
   container_instance_attributes: ContainerInstanceAttributeTable;
   tasks: TaskTable;
   run_task_tokens: RunTaskTokenTable;
+  services: ServiceTable;
+  leases: LeaseTable;
+  service_deployments: ServiceDeploymentTable;
 }
 
 export interface ClusterTable {
@@ -125,4 +128,49 @@ export interface RunTaskTokenTable {
   /** JSON: { taskArns: string[], failures: Failure[] }. */
   result: string;
   created_at: number;
+}
+
+/** ECS services; a deleted one stays as an INACTIVE row until a service of its name is created again. */
+export interface ServiceTable {
+  /** `arn:aws:ecs:<region>:<account>:service/<cluster>/<name>`: one row per (cluster, name). */
+  arn: string;
+  /** The cluster's name. */
+  cluster: string;
+  name: string;
+  /** ACTIVE, DRAINING or INACTIVE. */
+  status: string;
+  scheduling_strategy: string;
+  launch_type: string;
+  /** CreateService's clientToken, unique per cluster among the services that carry one. */
+  client_token: string | null;
+  /** JSON: configuration (revision, counts, deployment configuration, placement), events. */
+  doc: string;
+  created_at: number;
+  updated_at: number;
+  /** Optimistic concurrency: every write names the version it read. */
+  version: number;
+}
+
+/** Every deployment of every service: the live ones are read with their service, all are listed. */
+export interface ServiceDeploymentTable {
+  /** The service deployment's ARN. */
+  arn: string;
+  service_arn: string;
+  /** `ecs-svc/<19 digits>`, unique per service. */
+  deployment_id: string;
+  /** PRIMARY, ACTIVE or INACTIVE. */
+  status: string;
+  /** The service-deployment API's status (IN_PROGRESS, SUCCESSFUL, STOPPED, …). */
+  deployment_status: string;
+  created_at: number;
+  /** JSON: the revision, counts, rollout state, configuration, sources, rollback. */
+  doc: string;
+}
+
+/** Who runs a singleton among the replicas, until when (leases.ts). */
+export interface LeaseTable {
+  name: string;
+  holder: string;
+  /** Epoch ms. */
+  expires_at: number;
 }

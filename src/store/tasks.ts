@@ -99,6 +99,17 @@ export class TaskRepository {
     return rows.map(toRecord);
   }
 
+  /** Every task of `group` in `cluster`, STOPPED ones included (until the retention removes them). */
+  async inGroup(cluster: string, group: string): Promise<TaskRecord[]> {
+    const rows = await this.db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('cluster', '=', cluster)
+      .where('task_group', '=', group)
+      .execute();
+    return rows.map(toRecord);
+  }
+
   /** Tasks on these instances that are not STOPPED (they hold the instances' resources). */
   async activeOnInstances(instanceArns: readonly string[]): Promise<TaskRecord[]> {
     if (instanceArns.length === 0) return [];

@@ -23,6 +23,7 @@ import {
   type MemberPair,
 } from '../support/model.js';
 import { connectAgent } from '../support/agent-session.js';
+import { serviceScenarios } from '../support/service-scenarios.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 import { ECS_TARGET, signedRequest, type RawResponse } from '../support/signed.js';
 import { PlacementCache } from '../../src/control/placement-cache.js';
@@ -918,6 +919,7 @@ describe('ECS API model conformance', { skip: models.skip }, () => {
       },
       errors: [{ why: 'a missing cluster', input: { cluster: missingCluster }, code: 'ClientException' }],
     },
+    ...serviceScenarios({ account: ACCOUNT, ok, newCluster, newFamily }),
     RegisterTaskDefinition: {
       success: () => [webWithSidecar(uniqueName('conformance')), fargate(uniqueName('conformance'))],
       errors: [

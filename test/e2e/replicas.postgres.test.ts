@@ -103,14 +103,12 @@ describe('replicas on one PostgreSQL store', { skip: postgres?.skip ?? 'no Postg
     const before = await a.ecs().send(new RunTaskCommand(gold));
     assert.equal(before.failures?.[0]?.reason, 'MemberOf placement constraint unsatisfied.');
 
-    await b
-      .ecs()
-      .send(
-        new PutAttributesCommand({
-          cluster,
-          attributes: [{ name: 'tier', value: 'gold', targetId: instanceArn }],
-        }),
-      );
+    await b.ecs().send(
+      new PutAttributesCommand({
+        cluster,
+        attributes: [{ name: 'tier', value: 'gold', targetId: instanceArn }],
+      }),
+    );
     // The change reaches A through the change feed (asynchronously): without it A would never see it.
     const placed = await until(
       'replica A to place on the instance replica B made gold',

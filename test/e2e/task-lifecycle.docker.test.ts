@@ -245,7 +245,7 @@ describe(
       // refuses it itself.
       const config = agentConfig({ ECS_CLUSTER: locked.cluster });
       const host = {
-        cpuCores: cpus().length,
+        cpuUnits: cpus().length * 1024,
         memoryMiB: Math.floor(totalmem() / 1024 / 1024),
         cpuArchitecture: arch() === 'x64' ? 'x86_64' : arch(),
         engineVersion: (await testDocker().version()).Version,

@@ -654,6 +654,96 @@ const CASES: Record<EcsOperationName, Omit<OperationCase, 'op'>> = {
     oversized: ['containerInstance'],
     longName: { path: ['cluster'], code: 'ClientException' },
   },
+  CreateService: {
+    valid: (fx) => ({
+      cluster: fx.cluster,
+      serviceName: 'bad-input-svc',
+      taskDefinition: fx.taskDefinitionArn,
+      desiredCount: 1,
+      launchType: 'EC2',
+      schedulingStrategy: 'REPLICA',
+      deploymentController: { type: 'ECS' },
+      propagateTags: 'SERVICE',
+      placementStrategy: [{ type: 'spread', field: 'instanceId' }],
+      tags: [{ key: 'env', value: 'test' }],
+    }),
+    enums: [
+      ['launchType'],
+      ['schedulingStrategy'],
+      ['deploymentController', 'type'],
+      ['propagateTags'],
+      ['placementStrategy', 0, 'type'],
+    ],
+    oversized: ['serviceName'],
+    longName: { path: ['serviceName'], code: 'InvalidParameterException' },
+  },
+  UpdateService: {
+    valid: (fx) => ({
+      cluster: fx.cluster,
+      service: 'bad-input-svc',
+      desiredCount: 2,
+      propagateTags: 'NONE',
+      availabilityZoneRebalancing: 'DISABLED',
+      placementStrategy: [{ type: 'binpack', field: 'memory' }],
+    }),
+    enums: [['propagateTags'], ['availabilityZoneRebalancing'], ['placementStrategy', 0, 'type']],
+    oversized: ['service'],
+    longName: { path: ['service'], code: 'ServiceNotFoundException' },
+  },
+  DeleteService: {
+    valid: (fx) => ({ cluster: fx.cluster, service: 'bad-input-svc', force: true }),
+    enums: 'its input (cluster, service, force) has no enum member',
+    oversized: ['service'],
+    longName: { path: ['service'], code: 'ServiceNotFoundException' },
+  },
+  DescribeServices: {
+    valid: (fx) => ({ cluster: fx.cluster, services: ['bad-input-svc'], include: ['TAGS'] }),
+    enums: [['include', 0]],
+    oversized: ['services', 0],
+    longName: { path: ['services', 0], failure: 'MISSING' },
+  },
+  ListServices: {
+    valid: (fx) => ({
+      cluster: fx.cluster,
+      launchType: 'EC2',
+      schedulingStrategy: 'REPLICA',
+      maxResults: 10,
+    }),
+    enums: [['launchType'], ['schedulingStrategy']],
+    oversized: ['nextToken'],
+    longName: { path: ['cluster'], code: 'ClusterNotFoundException' },
+  },
+  ListServiceDeployments: {
+    valid: (fx) => ({
+      cluster: fx.cluster,
+      service: 'bad-input-svc',
+      status: ['IN_PROGRESS'],
+      maxResults: 10,
+    }),
+    enums: [['status', 0]],
+    oversized: ['service'],
+    longName: { path: ['service'], code: 'ServiceNotFoundException' },
+  },
+  DescribeServiceDeployments: {
+    valid: (fx) => ({
+      serviceDeploymentArns: [
+        `arn:aws:ecs:us-east-1:123456789012:service-deployment/${fx.cluster}/bad-input-svc/AbCdEfGhIjKlMnOpQrStU`,
+      ],
+    }),
+    enums: 'its input (serviceDeploymentArns) has no enum member',
+    oversized: ['serviceDeploymentArns', 0],
+    longName: 'its input names service deployments by ARN only',
+  },
+  DescribeServiceRevisions: {
+    valid: (fx) => ({
+      serviceRevisionArns: [
+        `arn:aws:ecs:us-east-1:123456789012:service-revision/${fx.cluster}/bad-input-svc/1234567890123456789`,
+      ],
+    }),
+    enums: 'its input (serviceRevisionArns) has no enum member',
+    oversized: ['serviceRevisionArns', 0],
+    longName: 'its input names service revisions by ARN only',
+  },
   RegisterTaskDefinition: {
     valid: (fx) => ({
       ...(JSON.parse(JSON.stringify(webWithSidecar(fx.family, '3.0'))) as Body),

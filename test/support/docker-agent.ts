@@ -77,9 +77,11 @@ export interface DockerHarness {
   close(): Promise<void>;
 }
 
-export async function startDockerHarness(): Promise<DockerHarness> {
+export async function startDockerHarness(
+  serverOptions: Parameters<typeof startTestServer>[0] = {},
+): Promise<DockerHarness> {
   await ensureTestImage();
-  const berth = await startTestServer();
+  const berth = await startTestServer(serverOptions);
   const ecs = berth.ecs();
   const docker = testDocker();
   const agents: RunningAgent[] = [];

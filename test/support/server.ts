@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startServer, type RunningServer } from '../../src/app/server.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/app/server.js';
 import { serverStoreFromEnv } from './stores.js';
 
 /**
@@ -30,7 +30,11 @@ export interface TestServer {
 export const REGION = 'us-east-1';
 
 export async function startTestServer(
-  options: { store?: string; stoppedTaskRetentionMs?: number } = {},
+  options: {
+    store?: string;
+    stoppedTaskRetentionMs?: number;
+    serviceScheduler?: ServerOptions['serviceScheduler'];
+  } = {},
 ): Promise<TestServer> {
   const fromEnv = options.store ? undefined : await serverStoreFromEnv();
   const store = options.store ?? fromEnv?.location;
@@ -48,6 +52,7 @@ export async function startTestServer(
       ...(options.stoppedTaskRetentionMs !== undefined
         ? { stoppedTaskRetentionMs: options.stoppedTaskRetentionMs }
         : {}),
+      ...(options.serviceScheduler !== undefined ? { serviceScheduler: options.serviceScheduler } : {}),
     });
   } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });

@@ -34,6 +34,15 @@ export interface AgentTask {
   readonly overrides?: TaskOverride;
   /** Containers the control plane saw start; a restarted agent that finds one missing reports it lost. */
   readonly startedContainers?: readonly string[];
+  /** What placement bound to the task's containers: one `gpu` association per GPU id it pinned. */
+  readonly associations?: readonly TaskAssociation[];
+}
+
+/** As ECS's task payload carries them: a GPU (`name`, its id) pinned to one container. */
+export interface TaskAssociation {
+  readonly type: string;
+  readonly name: string;
+  readonly containers: readonly string[];
 }
 
 export interface PollResponse {

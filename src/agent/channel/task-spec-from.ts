@@ -14,13 +14,14 @@ import type {
   VolumeSpec,
 } from '../engine/task-spec.js';
 import type { HealthCheckSpec, NetworkMode } from '../runtime/runtime.js';
-import type { AgentTask } from './client.js';
+import type { AgentTask, TaskAssociation } from './client.js';
 
 /**
  * One task of a Poll answer as the engine's `TaskSpec`. Pure. The containers are the task
  * definition's with the task's `containerOverrides` applied as ECS applies them: `command`
  * replaces, `environment` is merged by name (the override wins), `cpu`, `memory` and
- * `memoryReservation` replace. Throws `UnsupportedTaskError` for what this agent cannot run.
+ * `memoryReservation` replace; each gets the GPU ids its `gpu` associations pin to it. Throws
+ * `UnsupportedTaskError` for what this agent cannot run.
  */
 export class UnsupportedTaskError extends Error {
   override readonly name = 'UnsupportedTaskError';
@@ -45,6 +46,7 @@ export function taskSpecFrom(task: AgentTask): TaskSpec {
     containerFrom(
       c,
       overrides.find((o) => o.name === c.name),
+      gpuIdsOf(task.associations ?? [], c.name ?? ''),
     ),
   );
   const volumes: VolumeSpec[] = (definition.volumes ?? []).map((v) => ({
@@ -84,6 +86,11 @@ export function taskSpecFrom(task: AgentTask): TaskSpec {
   };
 }
 
+/** The GPU ids the task's `gpu` associations pin to the container (the ECS agent's `GPUIDs`). */
+function gpuIdsOf(associations: readonly TaskAssociation[], container: string): string[] {
+  return associations.filter((a) => a.type === 'gpu' && a.containers.includes(container)).map((a) => a.name);
+}
+
 function environmentOf(
   base: readonly KeyValuePair[] | undefined,
   override: readonly KeyValuePair[] | undefined,
@@ -101,7 +108,11 @@ function defined<T extends object>(value: { [K in keyof T]-?: T[K] | undefined }
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-function containerFrom(c: ContainerDefinition, o: ContainerOverride | undefined): TaskContainerSpec {
+function containerFrom(
+  c: ContainerDefinition,
+  o: ContainerOverride | undefined,
+  gpuIds: readonly string[],
+): TaskContainerSpec {
   const environment = environmentOf(c.environment, o?.environment);
   const health: HealthCheckSpec | undefined =
     c.healthCheck?.command !== undefined && c.healthCheck.command.length > 0
@@ -183,6 +194,7 @@ function containerFrom(c: ContainerDefinition, o: ContainerOverride | undefined)
       sourceContainer: v.sourceContainer ?? '',
       ...(v.readOnly !== undefined ? { readOnly: v.readOnly } : {}),
     })),
+    gpuIds: gpuIds.length > 0 ? gpuIds : undefined,
   });
 }
 

@@ -108,6 +108,8 @@ export interface TaskContainerSpec {
   readonly startTimeout?: number;
   /** ECS's `volumesFrom`: mount every volume of these containers of the task (created first). */
   readonly volumesFrom?: readonly VolumeFromSpec[];
+  /** The GPUs placement pinned to this container; the container sees them as NVIDIA_VISIBLE_DEVICES. */
+  readonly gpuIds?: readonly string[];
 }
 
 export interface TaskSpec {
@@ -242,9 +244,12 @@ export function containerSpecFor(
     [ECS_LABELS.cluster]: task.cluster,
     ...additions.labels,
   };
-  const extraEnvironment = additions.environment?.(task, container.name);
+  const extraEnvironment = {
+    ...gpuEnvironment(container.gpuIds ?? []),
+    ...additions.environment?.(task, container.name),
+  };
   const environment =
-    container.environment !== undefined || extraEnvironment !== undefined
+    container.environment !== undefined || Object.keys(extraEnvironment).length > 0
       ? { ...container.environment, ...extraEnvironment }
       : undefined;
   const networkMode = task.networkMode ?? 'bridge';
@@ -317,6 +322,16 @@ export function containerSpecFor(
     ...(container.interactive !== undefined ? { openStdin: container.interactive } : {}),
     ...(container.healthCheck !== undefined ? { healthCheck: container.healthCheck } : {}),
   };
+}
+
+/**
+ * What the ECS agent gives a container with GPUs: NVIDIA_VISIBLE_DEVICES, its GPU ids joined by
+ * commas (over any value the definition sets). NVIDIA's container runtime reads it to expose those
+ * devices; the agent does not pick a runtime, so the host's Docker must run containers with NVIDIA's
+ * (its default runtime) for the GPUs to appear (docs/placement.md, GPUs).
+ */
+function gpuEnvironment(gpuIds: readonly string[]): Record<string, string> {
+  return gpuIds.length > 0 ? { NVIDIA_VISIBLE_DEVICES: gpuIds.join(',') } : {};
 }
 
 function mountFor(task: TaskSpec, container: string, mp: MountPointSpec): Mount {

@@ -59,8 +59,11 @@ export interface FakeBehavior {
 export interface FakeRuntimeOptions {
   /** Images present on the "host" at start. */
   readonly localImages?: readonly string[];
-  /** Images the "registry" can serve (pulls of anything else fail, as offline). */
-  readonly registryImages?: readonly string[];
+  /**
+   * Images the "registry" can serve (pulls of anything else fail, as offline); `any`: every image
+   * (`berth sim`, whose users run task definitions naming whatever image they like).
+   */
+  readonly registryImages?: readonly string[] | 'any';
   /** Behaviour of containers with no `program`med one. */
   readonly behavior?: (spec: ContainerSpec) => FakeBehavior;
   /** Dynamic host ports come from here; default Linux's ephemeral range 32768–60999. */
@@ -111,6 +114,11 @@ function sha256(text: string): string {
   return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
+/** An image as the simulated registry serves it: ids derived from the reference. */
+function registryImage(key: string): FakeImage {
+  return { imageId: sha256(`image:${key}`), digest: sha256(`manifest:${key}`) };
+}
+
 function normalizeRef(ref: string): string {
   if (ref.includes('@')) return ref;
   const lastSlash = ref.lastIndexOf('/');
@@ -136,7 +144,8 @@ export class FakeRuntime implements Runtime {
     this.now = options.now ?? (() => new Date());
     this.ports = new FakePorts(options.portRange ?? [32768, 60999]);
     for (const ref of options.localImages ?? []) this.addImage(ref);
-    for (const ref of options.registryImages ?? []) this.addImage(ref, { registry: true });
+    if (options.registryImages !== 'any')
+      for (const ref of options.registryImages ?? []) this.addImage(ref, { registry: true });
   }
 
   // ---- control API (tests and the simulator) ----
@@ -144,8 +153,7 @@ export class FakeRuntime implements Runtime {
   /** Makes an image present locally, or (`registry`) pullable from the simulated registry. */
   addImage(ref: string, opts: { registry?: boolean } = {}): void {
     const key = normalizeRef(ref);
-    if (opts.registry)
-      this.registry.set(key, { imageId: sha256(`image:${key}`), digest: sha256(`manifest:${key}`) });
+    if (opts.registry) this.registry.set(key, registryImage(key));
     else this.local.set(key, { imageId: sha256(`image:${key}`) });
   }
 
@@ -187,7 +195,7 @@ export class FakeRuntime implements Runtime {
     const key = normalizeRef(ref);
     const cached = this.local.get(key);
     const pull = (): EnsuredImage => {
-      const remote = this.registry.get(key);
+      const remote = this.options.registryImages === 'any' ? registryImage(key) : this.registry.get(key);
       if (remote === undefined) {
         throw new RuntimeError(
           'CannotPullContainerError',

@@ -1,4 +1,20 @@
 import {
+  CreateServiceRequest$,
+  UpdateServiceRequest$,
+  DeleteServiceRequest$,
+  DescribeServicesRequest$,
+  ListServicesRequest$,
+  ListServiceDeploymentsRequest$,
+  DescribeServiceDeploymentsRequest$,
+  DescribeServiceRevisionsRequest$,
+  type CreateServiceRequest,
+  type UpdateServiceRequest,
+  type DeleteServiceRequest,
+  type DescribeServicesRequest,
+  type ListServicesRequest,
+  type ListServiceDeploymentsRequest,
+  type DescribeServiceDeploymentsRequest,
+  type DescribeServiceRevisionsRequest,
   RunTaskRequest$,
   StartTaskRequest$,
   StopTaskRequest$,
@@ -102,6 +118,14 @@ export type EcsOperationName =
   | 'SubmitContainerStateChange'
   | 'SubmitTaskStateChange'
   | 'DiscoverPollEndpoint'
+  | 'CreateService'
+  | 'UpdateService'
+  | 'DeleteService'
+  | 'DescribeServices'
+  | 'ListServices'
+  | 'ListServiceDeployments'
+  | 'DescribeServiceDeployments'
+  | 'DescribeServiceRevisions'
   | 'RegisterTaskDefinition'
   | 'DescribeTaskDefinition'
   | 'ListTaskDefinitions'
@@ -122,7 +146,16 @@ function op<I>(input: unknown, run: (input: I, ctx: RequestContext) => Promise<o
 
 /** The ECS facade: each entry decodes nothing and decides nothing — it hands the input to control/. */
 export function ecsService(ecs: EcsControl): JsonService {
-  const { clusters, containerInstances, taskDefinitions, tasks, tags, accountSettings } = ecs;
+  const {
+    clusters,
+    containerInstances,
+    taskDefinitions,
+    tasks,
+    services,
+    serviceDeployments,
+    tags,
+    accountSettings,
+  } = ecs;
   const operations: Record<EcsOperationName, Operation> = {
     CreateCluster: op(CreateClusterRequest$, async (i: CreateClusterRequest) => ({
       cluster: await clusters.create(i),
@@ -190,6 +223,23 @@ export function ecsService(ecs: EcsControl): JsonService {
     ),
     DiscoverPollEndpoint: op(DiscoverPollEndpointRequest$, (i: DiscoverPollEndpointRequest, ctx) =>
       containerInstances.discoverPollEndpoint(i, ctx.endpoint),
+    ),
+    CreateService: op(CreateServiceRequest$, (i: CreateServiceRequest, ctx) =>
+      services.create(i, ctx.caller),
+    ),
+    UpdateService: op(UpdateServiceRequest$, (i: UpdateServiceRequest) => services.update(i)),
+    DeleteService: op(DeleteServiceRequest$, (i: DeleteServiceRequest) => services.delete(i)),
+    DescribeServices: op(DescribeServicesRequest$, (i: DescribeServicesRequest) => services.describe(i)),
+    ListServices: op(ListServicesRequest$, (i: ListServicesRequest) => services.list(i)),
+    ListServiceDeployments: op(ListServiceDeploymentsRequest$, (i: ListServiceDeploymentsRequest) =>
+      serviceDeployments.list(i),
+    ),
+    DescribeServiceDeployments: op(
+      DescribeServiceDeploymentsRequest$,
+      (i: DescribeServiceDeploymentsRequest) => serviceDeployments.describe(i),
+    ),
+    DescribeServiceRevisions: op(DescribeServiceRevisionsRequest$, (i: DescribeServiceRevisionsRequest) =>
+      serviceDeployments.describeRevisions(i),
     ),
     RegisterTaskDefinition: op(RegisterTaskDefinitionRequest$, (i: RegisterTaskDefinitionRequest, ctx) =>
       taskDefinitions.register(i, ctx.caller),

@@ -1,7 +1,12 @@
 import type { TaskDefinition, TaskOverride } from '@aws-sdk/client-ecs';
 import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.js';
 import type { RequestedStopCode } from '../../core/ecs/task-lifecycle.js';
-import { desiredVersionOf, type TaskRecord } from '../../core/ecs/task.js';
+import {
+  desiredVersionOf,
+  gpuAssociations,
+  type TaskAssociation,
+  type TaskRecord,
+} from '../../core/ecs/task.js';
 import { invalidParameter } from '../../core/fault.js';
 import type { ControlDeps } from '../context.js';
 import type { ClusterOperations } from '../ecs/clusters.js';
@@ -53,6 +58,8 @@ export interface AgentTask {
    * restarts and finds no container for one of these knows it was lost, not never created.
    */
   readonly startedContainers: string[];
+  /** The GPUs placement pinned to the task's containers (only when it has some). */
+  readonly associations?: TaskAssociation[];
 }
 
 export interface PollOutput {
@@ -158,6 +165,7 @@ export class AgentChannelOperations {
     }
     const definition = await pending;
     const { state } = task;
+    const associations = gpuAssociations(task);
     const stopCode =
       state.stopCode === 'TaskFailedToStart' || state.stopCode === 'EssentialContainerExited'
         ? undefined
@@ -172,6 +180,7 @@ export class AgentChannelOperations {
       taskDefinition: definition,
       overrides: task.overrides,
       startedContainers: state.containers.filter((c) => c.lastStatus !== 'PENDING').map((c) => c.name),
+      ...(associations.length > 0 ? { associations } : {}),
     };
   }
 }

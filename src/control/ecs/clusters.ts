@@ -161,7 +161,7 @@ export class ClusterOperations {
         if (usage.activeServicesCount > 0) {
           throw new Fault(
             'ClusterContainsServicesException',
-            `Cluster '${current.name}' still has active services: delete them first.`,
+            `Cluster '${current.name}' still has ${usage.activeServicesCount} active service(s): delete them first (DeleteService).`,
           );
         }
         if (usage.runningTasksCount + usage.pendingTasksCount > 0) {
@@ -231,16 +231,16 @@ export class ClusterOperations {
 }
 
 /**
- * Counts of what clusters hold, by name: container instances, and tasks that are not STOPPED
- * (pending until RUNNING, running from then until STOPPED). Services are not stored yet (the
- * service issue), so that count is zero.
+ * Counts of what clusters hold, by name: container instances, tasks that are not STOPPED
+ * (pending until RUNNING, running from then until STOPPED), and ACTIVE services.
  */
 async function usagesOf(
-  repos: Pick<Repositories, 'containerInstances' | 'tasks'>,
+  repos: Pick<Repositories, 'containerInstances' | 'tasks' | 'services'>,
   names: readonly string[],
 ): Promise<Map<string, ClusterUsage>> {
   const instances = await repos.containerInstances.countRegistered(names);
   const tasks = await repos.tasks.countByCluster(names);
+  const services = await repos.services.countActive(names);
   return new Map(
     names.map((name) => [
       name,
@@ -248,13 +248,14 @@ async function usagesOf(
         ...EMPTY_USAGE,
         registeredContainerInstancesCount: instances.get(name) ?? 0,
         ...taskCounts(tasks.get(name)),
+        activeServicesCount: services.get(name) ?? 0,
       },
     ]),
   );
 }
 
 async function usageOf(
-  repos: Pick<Repositories, 'containerInstances' | 'tasks'>,
+  repos: Pick<Repositories, 'containerInstances' | 'tasks' | 'services'>,
   record: ClusterRecord,
 ): Promise<ClusterUsage> {
   return (await usagesOf(repos, [record.name])).get(record.name) ?? EMPTY_USAGE;

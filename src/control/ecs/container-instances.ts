@@ -36,11 +36,18 @@ import {
   parseInstanceFilter,
   registrationAttributes,
   transition,
+  withPlatformGpus,
   type ContainerInstanceRecord,
   type InstanceAttribute,
 } from '../../core/ecs/container-instance.js';
 import { validateTags } from '../../core/ecs/tags.js';
-import { adjustRemaining, instanceSnapshot, taskCounts, withInstanceTasks } from '../../core/ecs/task.js';
+import {
+  adjustRemaining,
+  heldBy,
+  instanceSnapshot,
+  taskCounts,
+  withInstanceTasks,
+} from '../../core/ecs/task.js';
 import type { QueryPredicate } from '../../core/placement/query-eval.js';
 import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
@@ -102,8 +109,8 @@ export class ContainerInstanceOperations {
     const identity = parseIdentityDocument(input.instanceIdentityDocument);
     const reported = identityAttributes(identity, checkRegistrationAttributes(input.attributes ?? []));
     checkCustomCount(reported);
-    const registeredResources = checkTotalResources(input.totalResources);
     const platformDevices = checkPlatformDevices(input.platformDevices);
+    const registeredResources = withPlatformGpus(checkTotalResources(input.totalResources), platformDevices);
     const versionInfo = { ...(input.versionInfo ?? {}) };
     const tags = validateTags(input.tags);
 
@@ -149,7 +156,7 @@ export class ContainerInstanceOperations {
                 // What remains is what is registered minus what the instance's tasks hold.
                 remainingResources: adjustRemaining(
                   initialRemaining(registeredResources),
-                  (await repos.tasks.activeOnInstances([existing.arn])).map((t) => t.demand),
+                  (await repos.tasks.activeOnInstances([existing.arn])).map(heldBy),
                   1,
                 ),
                 versionInfo,

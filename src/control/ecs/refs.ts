@@ -138,3 +138,60 @@ export async function resolveInCluster<R extends { readonly id: string }>(
   }
   return { found, failures };
 }
+
+export function serviceArn(scope: Scope, cluster: string, name: string): string {
+  return arn(scope, 'ecs', `service/${cluster}/${name}`);
+}
+
+/** A service as a caller named it: its name, and the cluster its ARN names (if any). */
+export interface ServiceRef {
+  readonly name: string;
+  /** Absent for a bare name and for the old ARN format without the cluster. */
+  readonly cluster?: string;
+}
+
+/** Resolves a service reference: a name, or an ARN (new format, or the old one without the cluster). */
+export function parseServiceRef(ref: string, scope: Scope): ServiceRef {
+  if (!ref.startsWith('arn:')) return { name: ref };
+  const parsed = parseArn(ref);
+  if (!parsed || parsed.service !== 'ecs' || !parsed.resource.startsWith('service/')) {
+    throw invalidParameter(`'${ref}' is not a service ARN.`);
+  }
+  checkScope(parsed.region, parsed.accountId, ref, scope);
+  const parts = parsed.resource.slice('service/'.length).split('/');
+  if (parts.length === 1 && parts[0]) return { name: parts[0] };
+  if (parts.length === 2 && parts[0] && parts[1]) return { cluster: parts[0], name: parts[1] };
+  throw invalidParameter(`'${ref}' is not a service ARN.`);
+}
+
+/** A service deployment or service revision ARN: `…:<type>/<cluster>/<service>/<id>`. */
+export interface ServiceChildRef {
+  readonly cluster: string;
+  readonly service: string;
+  readonly id: string;
+}
+
+/** Parses a `service-deployment` or `service-revision` ARN of this region and account. */
+export function parseServiceChildArn(
+  ref: string,
+  type: 'service-deployment' | 'service-revision',
+  scope: Scope,
+): ServiceChildRef {
+  const parsed = parseArn(ref);
+  const [cluster, service, id, ...rest] = parsed?.resource.slice(type.length + 1).split('/') ?? [];
+  if (
+    !parsed ||
+    parsed.service !== 'ecs' ||
+    !parsed.resource.startsWith(`${type}/`) ||
+    !cluster ||
+    !service ||
+    !id ||
+    rest.length > 0
+  ) {
+    throw invalidParameter(
+      `'${ref}' is not a ${type} ARN (arn:aws:ecs:<region>:<account>:${type}/<cluster>/<service>/<id>).`,
+    );
+  }
+  checkScope(parsed.region, parsed.accountId, ref, scope);
+  return { cluster, service, id };
+}

@@ -10,6 +10,7 @@ import { Fault, invalidParameter } from '../../core/fault.js';
 import type { ControlDeps } from '../context.js';
 import type { ClusterOperations } from './clusters.js';
 import type { ContainerInstanceOperations } from './container-instances.js';
+import type { ServiceOperations } from './services.js';
 import type { TaskDefinitionOperations } from './task-definitions.js';
 
 /** Tagging any taggable ECS resource by ARN. The resource must exist. */
@@ -19,6 +20,7 @@ export class TagOperations {
     private readonly clusters: ClusterOperations,
     private readonly taskDefinitions: TaskDefinitionOperations,
     private readonly containerInstances: ContainerInstanceOperations,
+    private readonly services: ServiceOperations,
   ) {}
 
   async tag(input: TagResourceRequest): Promise<void> {
@@ -55,6 +57,7 @@ export class TagOperations {
       return (await this.taskDefinitions.require(resourceArn)).taskDefinitionArn ?? resourceArn;
     }
     if (type === 'container-instance') return (await this.containerInstances.requireByArn(resourceArn)).arn;
+    if (type === 'service') return (await this.services.requireByArn(resourceArn)).arn;
     if (type === 'task') {
       const task = await this.deps.store.tasks.byArn(resourceArn);
       if (!task) throw invalidParameter(`The task '${resourceArn}' does not exist.`);

@@ -16,6 +16,7 @@ import { validateTags, type ResourceTag } from '../../core/ecs/tags.js';
 import {
   adjustRemaining,
   checkOverrides,
+  type Held,
   MAX_TASKS_PER_CALL,
   newTaskDoc,
   taskDemand,
@@ -23,6 +24,7 @@ import {
 } from '../../core/ecs/task.js';
 import { Fault, invalidParameter } from '../../core/fault.js';
 import { combineConstraints } from '../../core/placement/constraints.js';
+import { gpuAssignments } from '../../core/placement/gpus.js';
 import { place } from '../../core/placement/place.js';
 import { checkStrategies } from '../../core/placement/strategies.js';
 import type {
@@ -210,7 +212,7 @@ export async function commitLaunch(
   launch: Launch,
   decide: (snapshot: InstanceSnapshot[]) => Decision,
 ): Promise<{ result: TokenResult; placed: readonly string[] }> {
-  const { store, scope } = deps;
+  const { store } = deps;
   let placed: readonly string[] = [];
   const result = await retryOnConflict(
     async (attempt) => {
@@ -221,54 +223,9 @@ export async function commitLaunch(
             const earlier = await repos.tasks.tokenResult(launch.cluster, launch.clientToken);
             if (earlier) return earlier;
           }
-          const view = await readSnapshot(deps, repos, launch.cluster, launch.group);
-          const decision = decide(view.snapshot);
+          const { records, decision } = await placeTasks(deps, repos, launch, decide);
           placed = decision.placements;
-          const perInstance = new Map<string, number>();
-          for (const arn of decision.placements) perInstance.set(arn, (perInstance.get(arn) ?? 0) + 1);
-          for (const [arn, n] of perInstance) {
-            const current = view.record(arn) as ContainerInstanceRecord;
-            const next: ContainerInstanceRecord = {
-              ...current,
-              remainingResources: adjustRemaining(
-                current.remainingResources,
-                Array.from({ length: n }, () => launch.demand),
-                1,
-              ),
-              version: current.version + 1,
-            };
-            if (!(await repos.containerInstances.update(next))) throw new LostRace();
-          }
           const now = deps.now();
-          const records = decision.placements.map((instanceArn): TaskRecord => {
-            const id = randomBytes(16).toString('hex');
-            const zone = view.attributes(instanceArn).find((a) => a.name === 'ecs.availability-zone');
-            return {
-              arn: taskArn(scope, launch.cluster, id),
-              id,
-              cluster: launch.cluster,
-              containerInstanceArn: instanceArn,
-              taskDefinitionArn: launch.definition.taskDefinitionArn ?? '',
-              family: launch.definition.family ?? '',
-              group: launch.group,
-              ...(launch.startedBy !== undefined ? { startedBy: launch.startedBy } : {}),
-              launchType: 'EC2',
-              ...(launch.clientToken !== undefined ? { clientToken: launch.clientToken } : {}),
-              createdAt: now,
-              version: 1,
-              ...newTaskDoc(
-                launch.definition,
-                launch.overrides,
-                () => containerArn(scope, launch.cluster, id, randomUUID()),
-                {
-                  ...(launch.referenceId !== undefined ? { referenceId: launch.referenceId } : {}),
-                  ...(zone?.value !== undefined ? { availabilityZone: zone.value } : {}),
-                },
-              ),
-            };
-          });
-          await repos.tasks.insert(records);
-          if (launch.tags.length > 0) for (const r of records) await repos.tags.replace(r.arn, launch.tags);
           const result: TokenResult = { taskArns: records.map((r) => r.arn), failures: decision.failures };
           if (launch.clientToken !== undefined) {
             await repos.tasks.recordToken(launch.cluster, launch.clientToken, result, now);
@@ -286,6 +243,72 @@ export async function commitLaunch(
     () => new Fault('ServerException', `Cluster '${launch.cluster}' is busy placing other tasks; retry.`),
   );
   return { result, placed };
+}
+
+/**
+ * Inside the caller's transaction: reads the snapshot, lets `decide` plan, takes the chosen
+ * instances' resources with their version checks (a lost one throws LostRace: roll back and
+ * re-plan) and inserts the tasks with their tags. RunTask/StartTask (`commitLaunch`) and the
+ * service scheduler, which commits a service's tasks with the service's own versioned write,
+ * both launch through it.
+ */
+export async function placeTasks(
+  deps: ControlDeps,
+  repos: Repositories,
+  launch: Launch,
+  decide: (snapshot: InstanceSnapshot[]) => Decision,
+): Promise<{ records: readonly TaskRecord[]; decision: Decision }> {
+  const { scope } = deps;
+  const view = await readSnapshot(deps, repos, launch.cluster, launch.group);
+  const decision = decide(view.snapshot);
+  // Each task's GPU ids, as the plan reserved them on the snapshot it was made from.
+  const gpuIds = gpuAssignments(view.snapshot, decision.placements, launch.demand);
+  const perInstance = new Map<string, Held[]>();
+  decision.placements.forEach((arn, k) => {
+    const held: Held = { ...launch.demand, gpuIds: gpuIds[k] ?? [] };
+    perInstance.set(arn, [...(perInstance.get(arn) ?? []), held]);
+  });
+  for (const [arn, held] of perInstance) {
+    const current = view.record(arn) as ContainerInstanceRecord;
+    const next: ContainerInstanceRecord = {
+      ...current,
+      remainingResources: adjustRemaining(current.remainingResources, held, 1),
+      version: current.version + 1,
+    };
+    if (!(await repos.containerInstances.update(next))) throw new LostRace();
+  }
+  const now = deps.now();
+  const records = decision.placements.map((instanceArn, k): TaskRecord => {
+    const id = randomBytes(16).toString('hex');
+    const zone = view.attributes(instanceArn).find((a) => a.name === 'ecs.availability-zone');
+    return {
+      arn: taskArn(scope, launch.cluster, id),
+      id,
+      cluster: launch.cluster,
+      containerInstanceArn: instanceArn,
+      taskDefinitionArn: launch.definition.taskDefinitionArn ?? '',
+      family: launch.definition.family ?? '',
+      group: launch.group,
+      ...(launch.startedBy !== undefined ? { startedBy: launch.startedBy } : {}),
+      launchType: 'EC2',
+      ...(launch.clientToken !== undefined ? { clientToken: launch.clientToken } : {}),
+      createdAt: now,
+      version: 1,
+      ...newTaskDoc(
+        launch.definition,
+        launch.overrides,
+        () => containerArn(scope, launch.cluster, id, randomUUID()),
+        {
+          ...(launch.referenceId !== undefined ? { referenceId: launch.referenceId } : {}),
+          ...(zone?.value !== undefined ? { availabilityZone: zone.value } : {}),
+          gpuIds: gpuIds[k] ?? [],
+        },
+      ),
+    };
+  });
+  await repos.tasks.insert(records);
+  if (launch.tags.length > 0) for (const r of records) await repos.tags.replace(r.arn, launch.tags);
+  return { records, decision };
 }
 
 /**

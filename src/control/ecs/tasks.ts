@@ -21,6 +21,7 @@ import {
   MAX_TASKS_PER_CALL,
   adjustRemaining,
   desiredVersionOf,
+  heldBy,
   taskView,
   type TaskDoc,
   type TaskRecord,
@@ -311,17 +312,7 @@ export class TaskOperations {
           return await this.deps.store.transaction(async (repos) => {
             const current = await repos.tasks.byArn(arn);
             if (!current) throw invalidParameter(`The referenced task was not found: '${arn}'.`);
-            const { state, containers } = change(current);
-            if (state === current.state && containers === current.containers) return current;
-            const version = current.version + 1;
-            const desiredVersion =
-              state.desiredStatus !== current.state.desiredStatus ? version : desiredVersionOf(current);
-            const next: TaskRecord = { ...current, state, containers, version, desiredVersion };
-            if (!(await repos.tasks.update(next))) throw new LostRace();
-            if (current.state.lastStatus !== 'STOPPED' && state.lastStatus === 'STOPPED') {
-              await release(repos, current);
-            }
-            return next;
+            return writeTaskChange(repos, current, change(current));
           });
         } catch (error) {
           if (error instanceof LostRace) return LOST;
@@ -380,12 +371,37 @@ export class TaskOperations {
 }
 
 /** Gives a stopped task's resources back to its instance (version-checked; a loss retries the caller). */
+/**
+ * Inside the caller's transaction: writes the task's new lifecycle state with its version check
+ * (LostRace when it moved on) and, when the change stops the task, gives its instance's resources
+ * back (also version-checked). Returns the task as written, or `current` when nothing changed.
+ */
+export async function writeTaskChange(
+  repos: Repositories,
+  current: TaskRecord,
+  { state, containers }: Pick<TaskDoc, 'state' | 'containers'>,
+): Promise<TaskRecord> {
+  if (state === current.state && containers === current.containers) return current;
+  const version = current.version + 1;
+  const desiredVersion =
+    state.desiredStatus !== current.state.desiredStatus ? version : desiredVersionOf(current);
+  const next: TaskRecord = { ...current, state, containers, version, desiredVersion };
+  if (!(await repos.tasks.update(next))) throw new LostRace();
+  if (current.state.lastStatus !== 'STOPPED' && state.lastStatus === 'STOPPED') await release(repos, current);
+  return next;
+}
+
 async function release(repos: Repositories, task: TaskRecord): Promise<void> {
   const instance = await repos.containerInstances.byArn(task.containerInstanceArn);
   if (!instance) return;
   const next: ContainerInstanceRecord = {
     ...instance,
-    remainingResources: adjustRemaining(instance.remainingResources, [task.demand], -1),
+    remainingResources: adjustRemaining(
+      instance.remainingResources,
+      [heldBy(task)],
+      -1,
+      instance.registeredResources,
+    ),
     version: instance.version + 1,
   };
   if (!(await repos.containerInstances.update(next))) throw new LostRace();

@@ -166,7 +166,9 @@ const PORT = /^(0|[1-9]\d{0,4})$/;
 /**
  * Checks the resources an agent registers and returns them in ECS's shape (every numeric member
  * present, 0 where unused). CPU and MEMORY are required INTEGERs; PORTS and PORTS_UDP are
- * STRINGSETs of port numbers (the host's reserved ports) and default to none.
+ * STRINGSETs of port numbers (the host's reserved ports) and default to none. GPU (the host's GPU
+ * ids) is a STRINGSET and ENI (how many tasks with attachments it takes) an INTEGER; placement
+ * counts both when present.
  */
 export function checkTotalResources(resources: readonly Resource[] | undefined): Resource[] {
   const out: Resource[] = [];
@@ -201,6 +203,8 @@ const EXPECTED_TYPE: Readonly<Record<string, string>> = {
   MEMORY: 'INTEGER',
   PORTS: 'STRINGSET',
   PORTS_UDP: 'STRINGSET',
+  GPU: 'STRINGSET',
+  ENI: 'INTEGER',
 };
 
 function normalized(name: string, type: string, r: Resource): Resource {
@@ -269,6 +273,24 @@ export function checkPlatformDevices(devices: readonly PlatformDevice[] | undefi
   if (new Set(out.map((d) => d.id)).size !== out.length)
     throw invalidParameter('A platform device id appears more than once.');
   return out;
+}
+
+/**
+ * The registered resources with the host's GPUs as one `GPU` STRINGSET of ids, placement's view of
+ * them. The ECS agent reports GPUs as `platformDevices` (type GPU, the ids from the host's
+ * nvidia-gpu-info.json); a `GPU` STRINGSET in `totalResources` is taken as well. Both together
+ * count each id once, the resource's ids first.
+ */
+export function withPlatformGpus(
+  registered: readonly Resource[],
+  devices: readonly PlatformDevice[],
+): Resource[] {
+  const fromDevices = devices.filter((d) => d.type === 'GPU').map((d) => d.id ?? '');
+  if (fromDevices.length === 0) return [...registered];
+  const at = registered.findIndex((r) => r.name === 'GPU');
+  const listed = at < 0 ? [] : (registered[at]?.stringSetValue ?? []);
+  const gpu = stringSet('GPU', [...listed, ...fromDevices.filter((id) => !listed.includes(id))]);
+  return at < 0 ? [...registered, gpu] : registered.map((r, i) => (i === at ? gpu : r));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import type {
   ContainerOverride,
   NetworkBinding,
   Resource,
+  ResourceRequirement,
   Tag,
   Task,
   TaskDefinition,
@@ -14,7 +15,7 @@ import { invalidParameter } from '../fault.js';
 import type { InstanceAttribute } from './container-instance.js';
 import type { ContainerState, TaskState, TaskStatus } from './task-lifecycle.js';
 import { newTaskState } from './task-lifecycle.js';
-import { parseTaskCpu, parseTaskMemory } from './task-definition/resources.js';
+import { gpuCount, isGpuCount, parseTaskCpu, parseTaskMemory } from './task-definition/resources.js';
 
 /**
  * Tasks as the control plane keeps them: what RunTask/StartTask decide (demand, overrides, group)
@@ -35,6 +36,8 @@ export interface TaskContainerSpec {
   readonly cpu: number;
   readonly memory?: number;
   readonly memoryReservation?: number;
+  /** The GPUs placement pinned to the container (DescribeTasks `gpuIds`), from its task's. */
+  readonly gpuIds?: readonly string[];
   /** Reported by the agent (SubmitTaskStateChange / SubmitContainerStateChange). */
   readonly imageDigest?: string;
   readonly networkBindings?: readonly NetworkBinding[];
@@ -114,6 +117,7 @@ export function checkOverrides(definition: TaskDefinition, overrides: TaskOverri
         `Container override '${o.name}': memoryReservation (${o.memoryReservation}) must not exceed memory (${o.memory}).`,
       );
     }
+    checkRequirementOverrides(o.name, o.resourceRequirements ?? []);
   }
   // Task-level overrides use the task definition's syntax; refused as InvalidParameterException here.
   try {
@@ -124,26 +128,55 @@ export function checkOverrides(definition: TaskDefinition, overrides: TaskOverri
   }
 }
 
+/** ECS: "The only supported resource is a GPU" in an override; whole GPUs, as the definition's. */
+function checkRequirementOverrides(container: string, requirements: readonly ResourceRequirement[]): void {
+  if (requirements.length > 1 || requirements.some((r) => r.type !== 'GPU')) {
+    throw invalidParameter(
+      `Container override '${container}': resourceRequirements may hold one GPU requirement, the only resource an override can change.`,
+    );
+  }
+  const [gpu] = requirements;
+  if (gpu !== undefined && (gpu.sharingStrategy !== undefined || !isGpuCount(gpu.value))) {
+    throw invalidParameter(
+      `Container override '${container}': the GPU value must be a whole number of GPUs, 1 or more, not '${gpu.value ?? ''}'.`,
+    );
+  }
+}
+
 function overrideOf(overrides: TaskOverride, name: string | undefined): ContainerOverride | undefined {
   return overrides.containerOverrides?.find((o) => o.name === name);
 }
 
-/** The definition's containers with the overrides' cpu/memory applied. */
+/**
+ * The definition's containers with the overrides' cpu/memory applied, and their resource
+ * requirements: an override's GPU requirement replaces the definition's ("instead of the default
+ * value from the task definition").
+ */
 function effectiveContainers(definition: TaskDefinition, overrides: TaskOverride): ContainerDefinition[] {
   return (definition.containerDefinitions ?? []).map((c) => {
     const o = overrideOf(overrides, c.name);
+    const replaced = new Set((o?.resourceRequirements ?? []).map((r) => r.type));
     return {
       ...c,
       ...(o?.cpu !== undefined ? { cpu: o.cpu } : {}),
       ...(o?.memory !== undefined ? { memory: o.memory } : {}),
       ...(o?.memoryReservation !== undefined ? { memoryReservation: o.memoryReservation } : {}),
+      ...(replaced.size > 0
+        ? {
+            resourceRequirements: [
+              ...(c.resourceRequirements ?? []).filter((r) => !replaced.has(r.type)),
+              ...(o?.resourceRequirements ?? []),
+            ],
+          }
+        : {}),
     };
   });
 }
 
 /**
  * What one task takes from an instance: task-level cpu/memory when set (overrides first), else the
- * containers' sums (memory: each container's reservation, or its hard limit); static host ports.
+ * containers' sums (memory: each container's reservation, or its hard limit); static host ports;
+ * the containers' GPUs (ECS has no task-level GPU); one attachment (its ENI) for `awsvpc`.
  */
 export function taskDemand(definition: TaskDefinition, overrides: TaskOverride): TaskDemand {
   const containers = effectiveContainers(definition, overrides);
@@ -165,11 +198,14 @@ export function taskDemand(definition: TaskDefinition, overrides: TaskOverride):
       (p.protocol === 'udp' ? udpPorts : tcpPorts).push(port);
     }
   }
+  const gpus = containers.reduce((sum, c) => sum + gpuCount(c.resourceRequirements), 0);
   return {
     cpu,
     memory,
     tcpPorts,
     udpPorts,
+    ...(gpus > 0 ? { gpus } : {}),
+    ...(definition.networkMode === 'awsvpc' ? { attachments: 1 } : {}),
     requiredAttributes: (definition.requiresAttributes ?? []).map((a) => ({
       name: a.name ?? '',
       ...(a.value !== undefined ? { value: a.value } : {}),
@@ -177,12 +213,16 @@ export function taskDemand(definition: TaskDefinition, overrides: TaskOverride):
   };
 }
 
-/** The task's document as placement creates it: PENDING (PROVISIONING with network hooks), desired RUNNING. */
+/**
+ * The task's document as placement creates it: PENDING (PROVISIONING with network hooks), desired
+ * RUNNING. `extra.gpuIds` are the GPUs placement gave the task (`gpuAssignments`): each container
+ * asking for GPUs gets the next ones, in container order.
+ */
 export function newTaskDoc(
   definition: TaskDefinition,
   overrides: TaskOverride,
   containerArn: (name: string) => string,
-  extra: { referenceId?: string; availabilityZone?: string },
+  extra: { referenceId?: string; availabilityZone?: string; gpuIds?: readonly string[] },
 ): TaskDoc {
   const containers = effectiveContainers(definition, overrides);
   const demand = taskDemand(definition, overrides);
@@ -195,16 +235,22 @@ export function newTaskDoc(
     // No awsvpc (its own issue) and no load balancers yet: neither optional step applies.
     { provision: false, activate: false },
   );
+  let nextGpu = 0;
   return {
     state,
-    containers: containers.map((c) => ({
-      name: c.name ?? '',
-      arn: containerArn(c.name ?? ''),
-      image: c.image ?? '',
-      cpu: c.cpu ?? 0,
-      ...(c.memory !== undefined ? { memory: c.memory } : {}),
-      ...(c.memoryReservation !== undefined ? { memoryReservation: c.memoryReservation } : {}),
-    })),
+    containers: containers.map((c) => {
+      const gpus = gpuCount(c.resourceRequirements);
+      const gpuIds = (extra.gpuIds ?? []).slice(nextGpu, (nextGpu += gpus));
+      return {
+        name: c.name ?? '',
+        arn: containerArn(c.name ?? ''),
+        image: c.image ?? '',
+        cpu: c.cpu ?? 0,
+        ...(c.memory !== undefined ? { memory: c.memory } : {}),
+        ...(c.memoryReservation !== undefined ? { memoryReservation: c.memoryReservation } : {}),
+        ...(gpuIds.length > 0 ? { gpuIds } : {}),
+      };
+    }),
     overrides,
     demand,
     cpu: String(demand.cpu),
@@ -240,34 +286,71 @@ export function taskCounts(byStatus: ReadonlyMap<string, number> | undefined): {
 // ---------------------------------------------------------------------------------------------
 // Instance resources
 
+/** What a placed task holds of its instance: its demand, and the GPUs it was given by id. */
+export type Held = TaskDemand & { readonly gpuIds?: readonly string[] };
+
+/** What `task` holds of its instance: its demand and its containers' GPUs. */
+export function heldBy(task: Pick<TaskRecord, 'demand' | 'containers'>): Held {
+  const gpuIds = task.containers.flatMap((c) => c.gpuIds ?? []);
+  return gpuIds.length > 0 ? { ...task.demand, gpuIds } : task.demand;
+}
+
 /**
- * An instance's remaining resources after `demands` are taken (sign 1) or given back (sign -1).
- * CPU and MEMORY are numbers; PORTS and PORTS_UDP list the ports that are taken (ECS's shape).
+ * An instance's remaining resources after `held` is taken (sign 1) or given back (sign -1).
+ * CPU, MEMORY and ENI (attachment points) are numbers; PORTS and PORTS_UDP list the ports that are
+ * taken (ECS's shape); GPU lists the GPU ids no task holds. GPUs given back return in the order
+ * `registered` lists them, and only those it still lists (the host may have re-registered with
+ * fewer while the task ran).
  */
 export function adjustRemaining(
   remaining: readonly Resource[],
-  demands: readonly TaskDemand[],
+  held: readonly Held[],
   sign: 1 | -1,
+  registered?: readonly Resource[],
 ): Resource[] {
-  const cpu = demands.reduce((s, d) => s + d.cpu, 0) * sign;
-  const memory = demands.reduce((s, d) => s + d.memory, 0) * sign;
-  const tcp = demands.flatMap((d) => d.tcpPorts.map(String));
-  const udp = demands.flatMap((d) => d.udpPorts.map(String));
+  const cpu = held.reduce((s, d) => s + d.cpu, 0) * sign;
+  const memory = held.reduce((s, d) => s + d.memory, 0) * sign;
+  const attachments = held.reduce((s, d) => s + (d.attachments ?? 0), 0) * sign;
+  const tcp = held.flatMap((d) => d.tcpPorts.map(String));
+  const udp = held.flatMap((d) => d.udpPorts.map(String));
+  const gpuIds = held.flatMap((d) => {
+    // A GPU task without its ids would leave the instance's GPUs uncounted: refuse, never guess.
+    if ((d.gpuIds ?? []).length !== (d.gpus ?? 0))
+      throw new Error(`a task holding ${d.gpus ?? 0} GPUs names ${(d.gpuIds ?? []).length} GPU ids`);
+    return d.gpuIds ?? [];
+  });
   return remaining.map((r) => {
     switch (r.name) {
       case 'CPU':
         return { ...r, integerValue: (r.integerValue ?? 0) - cpu };
       case 'MEMORY':
         return { ...r, integerValue: (r.integerValue ?? 0) - memory };
+      case 'ENI':
+        return { ...r, integerValue: (r.integerValue ?? 0) - attachments };
       case 'PORTS':
         return { ...r, stringSetValue: ports(r.stringSetValue ?? [], tcp, sign) };
       case 'PORTS_UDP':
         return { ...r, stringSetValue: ports(r.stringSetValue ?? [], udp, sign) };
+      case 'GPU':
+        return { ...r, stringSetValue: gpus(r.stringSetValue ?? [], gpuIds, sign, registered) };
       case undefined:
       default:
         return r;
     }
   });
+}
+
+function gpus(
+  free: readonly string[],
+  changed: readonly string[],
+  sign: 1 | -1,
+  registered: readonly Resource[] | undefined,
+): string[] {
+  if (changed.length === 0) return [...free];
+  if (sign === 1) return free.filter((id) => !changed.includes(id));
+  const order = registered?.find((r) => r.name === 'GPU')?.stringSetValue;
+  if (order === undefined) return [...free, ...changed.filter((id) => !free.includes(id))];
+  return order.filter((id) => free.includes(id) || changed.includes(id));
 }
 
 function ports(current: readonly string[], changed: readonly string[], sign: 1 | -1): string[] {
@@ -297,6 +380,8 @@ export function instanceSnapshot(
   groupTasks = 0,
 ): InstanceSnapshot {
   const find = (name: string) => record.remainingResources.find((r) => r.name === name);
+  const gpuIds = find('GPU')?.stringSetValue;
+  const attachments = find('ENI')?.integerValue;
   return {
     id: record.arn,
     status: record.status,
@@ -305,6 +390,8 @@ export function instanceSnapshot(
     remainingMemory: find('MEMORY')?.integerValue ?? 0,
     usedTcpPorts: (find('PORTS')?.stringSetValue ?? []).map(Number),
     usedUdpPorts: (find('PORTS_UDP')?.stringSetValue ?? []).map(Number),
+    ...(gpuIds !== undefined ? { gpuIds } : {}),
+    ...(attachments !== undefined ? { remainingAttachments: attachments } : {}),
     attributes: Object.fromEntries(attributes.map((a) => [a.name, a.value ?? ''])),
     groupTasks,
     ...(record.hostId !== undefined ? { ec2InstanceId: record.hostId } : {}),
@@ -336,6 +423,23 @@ export function withInstanceTasks(
   };
 }
 
+/** A GPU (`name`, its id) pinned to one container, as ECS's task payload carries it. */
+export interface TaskAssociation {
+  readonly type: 'gpu';
+  readonly name: string;
+  readonly containers: readonly string[];
+}
+
+/**
+ * The task's GPUs as the agent channel hands them to the agent, in the shape of ECS's task payload
+ * (the ECS agent reads `associations` of type `gpu` into each container's GPU ids): one per GPU id.
+ */
+export function gpuAssociations(task: Pick<TaskRecord, 'containers'>): TaskAssociation[] {
+  return task.containers.flatMap((c) =>
+    (c.gpuIds ?? []).map((id) => ({ type: 'gpu' as const, name: id, containers: [c.name] })),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The API shape
 
@@ -362,6 +466,7 @@ export function taskView(record: TaskRecord, clusterArn: string, tags?: readonly
       cpu: String(c.cpu),
       ...(c.memory !== undefined ? { memory: String(c.memory) } : {}),
       ...(c.memoryReservation !== undefined ? { memoryReservation: String(c.memoryReservation) } : {}),
+      ...(c.gpuIds !== undefined ? { gpuIds: [...c.gpuIds] } : {}),
     };
   });
   const times: [keyof Task, number | undefined][] = [

@@ -1,12 +1,6 @@
-import { FILTERS, rejectReason } from './filters.js';
-import {
-  compileStrategies,
-  hash32,
-  mix32,
-  spreadAttributes,
-  type RankContext,
-  type Ranker,
-} from './strategies.js';
+import { CHECK_ORDER, feasibility } from './filters.js';
+import { takeGpus } from './gpus.js';
+import { compileStrategies, hash32, keepLowest, mix32, type RankColumn } from './strategies.js';
 import type {
   Evaluation,
   InstanceSnapshot,
@@ -28,6 +22,12 @@ import type {
  *
  * Pure and synchronous; the snapshot is not modified. The plan's `instances` are what the caller
  * commits with optimistic concurrency on the instances' versions (not this module's concern).
+ *
+ * Exact, not sampled: every feasible instance is compared for every task. What keeps that cheap
+ * is doing once per call what does not change from task to task — feasibility (only the instance
+ * that took the last task can change), the instances' seeded hashes, the strategies' columns of
+ * scores — so the per-task loop reads typed arrays. test/unit/placement-fast.test.ts checks it
+ * against the plainly written engine in test/support/reference-place.ts, plan for plan.
  */
 export function place(
   snapshot: readonly InstanceSnapshot[],
@@ -36,38 +36,50 @@ export function place(
   strategies: readonly PlacementStrategy[],
   seed: string,
 ): PlacementPlan {
-  const rankers: Ranker[] = compileStrategies(strategies.length ? strategies : [{ type: 'random' }]);
-  // Per instance: its id's hash (cached across calls) mixed with the seed's; per task that is mixed
-  // with the task index — integers only, no string hashed per instance and task.
+  const factories = compileStrategies(strategies.length ? strategies : [{ type: 'random' }]);
+  const rejectReason = feasibility(demand);
+  const n = snapshot.length;
+  // Per instance: its id's hash (cached across calls) mixed with the seed's, computed when first
+  // needed (only ties reach it, unless the strategy is random); per task that is mixed with the
+  // task index — integers only, no string hashed per instance and task.
   const seedHash = hash32(seed);
-  const instanceHash = new Map<string, number>(snapshot.map((i) => [i.id, mix32(idHash(i.id), seedHash, 0)]));
-  const RANDOM_SALT = 0;
-  const TIE_SALT = 1;
+  const hashes = new Uint32Array(n);
+  const hashed = new Uint8Array(n);
+  const hashOf = (i: number): number => {
+    if (hashed[i] === 0) {
+      hashes[i] = mix32(idHash((snapshot[i] as InstanceSnapshot).id), seedHash, 0);
+      hashed[i] = 1;
+    }
+    return hashes[i] as number;
+  };
+  const columns: RankColumn[] = factories.map((build) => build(snapshot, hashOf));
   // Instances are immutable; a task taken replaces the instance's entry (see `take`).
-  const work = [...snapshot];
-  const placedOn = new Map<string, number>(snapshot.map((i) => [i.id, i.groupTasks ?? 0]));
-  const attrCounts = new Map<string, Map<string | undefined, number>>();
-  for (const name of spreadAttributes(strategies)) {
-    const counts = new Map<string | undefined, number>();
-    for (const i of snapshot) bump(counts, i.attributes[name], i.groupTasks ?? 0);
-    attrCounts.set(name, counts);
+  const work = snapshot.slice();
+
+  // `live` lists the feasible instances, in any order: the best is chosen by its score tuple and
+  // then its id, so the order they are scanned in never changes the plan.
+  const reasons = new Array<RejectReason | undefined>(n);
+  const rejected: Partial<Record<RejectReason, number>> = {};
+  const live = new Int32Array(n);
+  const slot = new Int32Array(n).fill(-1);
+  let liveCount = 0;
+  for (let i = 0; i < n; i++) {
+    const reason = rejectReason(work[i] as InstanceSnapshot);
+    reasons[i] = reason;
+    if (reason === undefined) {
+      slot[i] = liveCount;
+      live[liveCount++] = i;
+    } else rejected[reason] = (rejected[reason] ?? 0) + 1;
   }
 
+  const tieBreak = seededTieBreak(hashOf);
+  const candidates = new Int32Array(n);
+  const scratch = new Float64Array(n);
   const placements: string[] = [];
   const evaluations: Evaluation[] = [];
-  // Feasibility is computed once per call: between two tasks only the instance that took the
-  // last one can change, so only its reason is recomputed (and the counts adjusted).
-  const reasons = work.map((instance) => rejectReason(instance, demand));
-  const rejected: Partial<Record<RejectReason, number>> = {};
-  let feasibleCount = 0;
-  for (const reason of reasons) {
-    if (reason === undefined) feasibleCount++;
-    else rejected[reason] = (rejected[reason] ?? 0) + 1;
-  }
-  const tieHashes = work.map((i) => instanceHash.get(i.id) ?? 0);
   for (let taskIndex = 0; taskIndex < count; taskIndex++) {
-    evaluations.push({ feasible: feasibleCount, rejected: { ...rejected } });
-    if (feasibleCount === 0) {
+    evaluations.push({ feasible: liveCount, rejected: { ...rejected } });
+    if (liveCount === 0) {
       const rejections: Rejection[] = [];
       reasons.forEach((reason, index) => {
         if (reason !== undefined)
@@ -81,76 +93,78 @@ export function place(
         instances: work,
       };
     }
-    const ctx: RankContext = {
-      taskIndex,
-      shuffle: (i) => mix32(instanceHash.get(i.id) ?? 0, taskIndex, RANDOM_SALT),
-      tasksOn: (id) => placedOn.get(id) ?? 0,
-      tasksWithAttribute: (name, value) => attrCounts.get(name)?.get(value) ?? 0,
-    };
-    // The score tuple: the chain's rankers, then a seeded tie-break. Compared element by element
-    // and computed lazily: a candidate is scored only as far as it takes to lose to the best.
-    const scoreAt = (instance: InstanceSnapshot, index: number, k: number): number =>
-      k < rankers.length
-        ? (rankers[k] as Ranker)(instance, ctx)
-        : mix32(tieHashes[index] as number, taskIndex, TIE_SALT);
-    const width = rankers.length + 1;
-    const bestScore = new Array<number>(width).fill(0);
-    let best = -1;
-    for (let index = 0; index < work.length; index++) {
-      if (reasons[index] !== undefined) continue;
-      const instance = work[index] as InstanceSnapshot;
-      let from = 0;
-      if (best >= 0) {
-        let d = 0;
-        let value = 0;
-        for (; from < width; from++) {
-          value = scoreAt(instance, index, from);
-          d = value - (bestScore[from] as number);
-          if (d !== 0) break;
-        }
-        // Equal tuples: the lower instance id wins, so a plan never depends on snapshot order.
-        if (d > 0 || (d === 0 && !(instance.id < (work[best] as InstanceSnapshot).id))) continue;
-        if (from < width) bestScore[from] = value;
-        from++;
-      }
-      for (let k = from; k < width; k++) bestScore[k] = scoreAt(instance, index, k);
-      best = index;
+    // The lowest score tuple, one element at a time: each column keeps only the candidates with
+    // its lowest score, so later columns (and the tie-break) score ever fewer instances.
+    candidates.set(live.subarray(0, liveCount));
+    let left = liveCount;
+    for (const column of columns) {
+      if (left === 1) break;
+      left = column.keepLowest(candidates, left, taskIndex, scratch);
     }
+    if (left > 1) left = tieBreak.keepLowest(candidates, left, taskIndex, scratch);
+    // Equal tuples: the lower instance id wins, so a plan never depends on snapshot order.
+    let best = candidates[0] as number;
+    for (let j = 1; j < left; j++) {
+      const index = candidates[j] as number;
+      if ((work[index] as InstanceSnapshot).id < (work[best] as InstanceSnapshot).id) best = index;
+    }
+
     const chosen = work[best] as InstanceSnapshot;
     const after = take(chosen, demand);
     work[best] = after;
-    const now = rejectReason(after, demand);
+    for (const column of columns) column.took(best, after);
+    const now = rejectReason(after);
     if (now !== undefined) {
       reasons[best] = now;
-      feasibleCount--;
       rejected[now] = (rejected[now] ?? 0) + 1;
+      // Out of `live`: its last entry takes the freed slot.
+      const at = slot[best] as number;
+      const moved = live[--liveCount] as number;
+      live[at] = moved;
+      slot[moved] = at;
+      slot[best] = -1;
     }
     placements.push(chosen.id);
-    bump(placedOn, chosen.id, 1);
-    for (const [name, counts] of attrCounts) bump(counts, chosen.attributes[name], 1);
   }
   return { placements, unplaced: 0, evaluations, instances: work };
 }
 
-/** The instance after it takes one task. */
+/** After the chain: a seeded hash of the instance and the task, so ties fall evenly but replayably. */
+function seededTieBreak(hashOf: (index: number) => number): Pick<RankColumn, 'keepLowest'> {
+  const TIE_SALT = 1;
+  return {
+    keepLowest: (candidates, count, taskIndex, scratch) =>
+      keepLowest(candidates, count, scratch, (i) => mix32(hashOf(i), taskIndex, TIE_SALT)),
+  };
+}
+
+/**
+ * The instance after it takes one task. GPUs are taken by id (`takeGpus`: the first free ones, as
+ * the commit assigns them); an instance without an `ENI` limit keeps having none.
+ */
 export function take(instance: InstanceSnapshot, demand: TaskDemand): InstanceSnapshot {
+  const gpus = demand.gpus ?? 0;
+  const attachments = demand.attachments ?? 0;
   return {
     ...instance,
     remainingCpu: instance.remainingCpu - demand.cpu,
     remainingMemory: instance.remainingMemory - demand.memory,
     usedTcpPorts: [...instance.usedTcpPorts, ...demand.tcpPorts],
     usedUdpPorts: [...instance.usedUdpPorts, ...demand.udpPorts],
+    ...(gpus > 0 ? { gpuIds: takeGpus(instance.gpuIds ?? [], gpus).rest } : {}),
+    ...(attachments > 0 && instance.remainingAttachments !== undefined
+      ? { remainingAttachments: instance.remainingAttachments - attachments }
+      : {}),
     groupTasks: (instance.groupTasks ?? 0) + 1,
   };
 }
 
-const FILTER_ORDER: readonly RejectReason[] = FILTERS.map((f) => f.reason);
-
-function explain(
+/** Why a task could not be placed: each instance's first failed check, and the count per reason. */
+export function explain(
   counts: Partial<Record<RejectReason, number>>,
   rejections: readonly Rejection[],
 ): PlacementFailure {
-  const present = FILTER_ORDER.filter((r) => (counts[r] ?? 0) > 0);
+  const present = CHECK_ORDER.filter((r) => (counts[r] ?? 0) > 0);
   if (present.length === 0) return { reason: 'NO_INSTANCES', detail: '0 instances', counts, rejections };
   const ordered = [...present].sort((a, b) => (counts[b] ?? 0) - (counts[a] ?? 0));
   const detail = ordered
@@ -174,8 +188,4 @@ function idHash(id: string): number {
     idHashes.set(id, h);
   }
   return h;
-}
-
-function bump<K>(map: Map<K, number>, key: K, by: number): void {
-  map.set(key, (map.get(key) ?? 0) + by);
 }

@@ -22,6 +22,16 @@ export interface InstanceSnapshot {
   readonly usedTcpPorts: readonly number[];
   /** Host UDP ports taken (ECS's PORTS_UDP). */
   readonly usedUdpPorts: readonly number[];
+  /**
+   * The GPU ids no task holds, in the instance's order (ECS's `remainingResources` GPU, a
+   * STRINGSET). Absent: the instance registered no GPUs.
+   */
+  readonly gpuIds?: readonly string[];
+  /**
+   * How many more tasks with attachments (awsvpc ENIs) the instance takes (the remaining `ENI`
+   * resource). Absent: the instance registered no limit.
+   */
+  readonly remainingAttachments?: number;
   /** Built-in and custom attributes; a valueless attribute maps to ''. */
   readonly attributes: Readonly<Record<string, string>>;
   /** Tasks of the same group/service already on this instance, so spread counts them (default 0). */
@@ -52,6 +62,16 @@ export interface TaskDemand {
   /** Static host ports (hostPort > 0); dynamic ports are chosen by the agent and never conflict. */
   readonly tcpPorts: readonly number[];
   readonly udpPorts: readonly number[];
+  /**
+   * Whole GPUs one task takes: the sum of its containers' `resourceRequirements` GPU values
+   * (overrides applied). Each is a distinct GPU id of the instance; absent: 0.
+   */
+  readonly gpus?: number;
+  /**
+   * Attachments one task takes from its instance's `ENI` limit: 1 for `awsvpc` (each such task
+   * has its own ENI), absent or 0 for bridge, host and none.
+   */
+  readonly attachments?: number;
   /** The task definition's `requiresAttributes`. */
   readonly requiredAttributes: readonly RequiredAttribute[];
   /** `memberOf` constraints' expressions (parseQuery): an instance must satisfy every one. */
@@ -72,7 +92,8 @@ export const DISTINCT_INSTANCE_UNSATISFIED = 'DistinctInstance placement constra
 
 /**
  * Why an instance cannot take the task. `AGENT`, `ATTRIBUTE` and `RESOURCE:*` are ECS's failure
- * reasons (RunTask `failures[].reason`; UDP ports are ECS's PORTS_UDP resource). ECS never names
+ * reasons (RunTask `failures[].reason`; UDP ports are ECS's PORTS_UDP resource; `RESOURCE:GPU`
+ * and `RESOURCE:ENI` as ECS's "API failure reasons" page names them). ECS never names
  * instances it skips for their status, so `DRAINING` and `INACTIVE` (any other non-ACTIVE status)
  * are Berth's words for the `detail` counts.
  */
@@ -86,7 +107,9 @@ export type RejectReason =
   | 'RESOURCE:CPU'
   | 'RESOURCE:MEMORY'
   | 'RESOURCE:PORTS'
-  | 'RESOURCE:PORTS_UDP';
+  | 'RESOURCE:PORTS_UDP'
+  | 'RESOURCE:GPU'
+  | 'RESOURCE:ENI';
 
 /** ECS's placement strategy (`PlacementStrategy`): applied in the order given, up to 5. */
 export interface PlacementStrategy {

@@ -203,6 +203,82 @@ const migrations = (kind: DialectKind): Record<string, Migration> => ({
         .execute();
     },
   },
+  '0007_services': {
+    // ECS services and every deployment of them. A service is one row per (cluster, name): a
+    // deleted one stays INACTIVE (describable) until a service of that name is created again,
+    // which takes the row over. ListServices reads ACTIVE names in byte order per cluster; a
+    // clientToken names one service of a cluster until it is INACTIVE (partial unique index).
+    // Deployments are rows so their history stays listable without growing the service's document;
+    // the live ones (not INACTIVE) are read with their service.
+    async up(db) {
+      const collated = (type: string) => sql.raw(kind === 'postgres' ? `${type} collate "C"` : type);
+      await db.schema
+        .createTable('services')
+        .addColumn('arn', 'varchar(1024)', (c) => c.primaryKey())
+        .addColumn('cluster', collated('varchar(255)'), (c) => c.notNull())
+        .addColumn('name', collated('varchar(255)'), (c) => c.notNull())
+        .addColumn('status', 'varchar(32)', (c) => c.notNull())
+        .addColumn('scheduling_strategy', 'varchar(32)', (c) => c.notNull())
+        .addColumn('launch_type', 'varchar(32)', (c) => c.notNull())
+        .addColumn('client_token', 'varchar(64)')
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addUniqueConstraint('services_cluster_name', ['cluster', 'name'])
+        .execute();
+      await db.schema
+        .createIndex('services_cluster_status_name')
+        .on('services')
+        .columns(['cluster', 'status', 'name'])
+        .execute();
+      await db.schema
+        .createIndex('services_live_client_token')
+        .on('services')
+        .columns(['cluster', 'client_token'])
+        .unique()
+        .where(sql.ref('status'), '<>', 'INACTIVE')
+        .execute();
+      await db.schema
+        .createTable('service_deployments')
+        .addColumn('arn', collated('varchar(1024)'), (c) => c.primaryKey())
+        .addColumn('service_arn', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('deployment_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('status', 'varchar(32)', (c) => c.notNull())
+        .addColumn('deployment_status', 'varchar(32)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addUniqueConstraint('service_deployments_service_id', ['service_arn', 'deployment_id'])
+        .execute();
+      await db.schema
+        .createIndex('service_deployments_service_status')
+        .on('service_deployments')
+        .columns(['service_arn', 'status'])
+        .execute();
+      await db.schema
+        .createIndex('service_deployments_service_created')
+        .on('service_deployments')
+        .columns(['service_arn', 'created_at', 'arn'])
+        .execute();
+    },
+  },
+  '0008_leases_and_service_tasks': {
+    // Leases name the replica that runs a singleton (the service scheduler); a service's tasks are
+    // read by (cluster, group) on every scheduler run.
+    async up(db) {
+      await db.schema
+        .createTable('leases')
+        .addColumn('name', 'varchar(255)', (c) => c.primaryKey())
+        .addColumn('holder', 'varchar(255)', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('tasks_cluster_group')
+        .on('tasks')
+        .columns(['cluster', 'task_group'])
+        .execute();
+    },
+  },
 });
 
 /** The migrations for one dialect (the same names on both, so either can be inspected alike). */

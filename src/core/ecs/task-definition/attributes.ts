@@ -65,6 +65,8 @@ export function fargateIncompatibility(input: RegisterTaskDefinitionRequest): st
   for (const c of input.containerDefinitions ?? []) {
     if (c.privileged) return `FARGATE does not support privileged containers ('${c.name}').`;
     if (c.links?.length) return `FARGATE does not support links ('${c.name}').`;
+    if (c.resourceRequirements?.some((r) => r.type === 'GPU'))
+      return `FARGATE does not support GPUs ('${c.name}').`;
     const added = c.linuxParameters?.capabilities?.add ?? [];
     if (added.some((cap) => cap !== 'SYS_PTRACE'))
       return `FARGATE only allows adding the SYS_PTRACE capability ('${c.name}').`;

@@ -1,6 +1,13 @@
-import type { ContainerDefinition, HealthCheck, NetworkMode, PortMapping } from '@aws-sdk/client-ecs';
+import type {
+  ContainerDefinition,
+  HealthCheck,
+  NetworkMode,
+  PortMapping,
+  ResourceRequirement,
+} from '@aws-sdk/client-ecs';
 import { clientFault } from '../../fault.js';
 import { checkName } from '../names.js';
+import { isGpuCount } from './resources.js';
 
 /** What a container's checks need to know about the task it belongs to. */
 export interface ContainerContext {
@@ -65,15 +72,7 @@ export function normalizeContainer(def: ContainerDefinition, ctx: ContainerConte
       throw clientFault(`Ulimit '${limit.name}' of container '${name}' has a softLimit above its hardLimit.`);
     }
   }
-  for (const requirement of def.resourceRequirements ?? []) {
-    // The API model requires `value`; newer ECS waives it only for a GPU shared through `sharingStrategy`.
-    const sharedGpu = requirement.type === 'GPU' && requirement.sharingStrategy !== undefined;
-    if (sharedGpu ? requirement.value !== undefined : requirement.value === undefined) {
-      throw clientFault(
-        `Resource requirement '${requirement.type ?? ''}' of container '${name}' needs a value${requirement.type === 'GPU' ? ' or a sharingStrategy, not both' : ''}.`,
-      );
-    }
-  }
+  checkResourceRequirements(name, def.resourceRequirements ?? []);
   return {
     ...def,
     cpu: def.cpu ?? 0,
@@ -85,6 +84,35 @@ export function normalizeContainer(def: ContainerDefinition, ctx: ContainerConte
     systemControls: def.systemControls ?? [],
     ...(def.healthCheck ? { healthCheck: normalizeHealthCheck(name, def.healthCheck) } : {}),
   };
+}
+
+/**
+ * `resourceRequirements`: each type once. A GPU requirement is a whole number of GPUs (ECS reserves
+ * that many physical GPUs for the container); the other types need a value, as the API model says.
+ */
+function checkResourceRequirements(container: string, requirements: readonly ResourceRequirement[]): void {
+  const types = new Set<string>();
+  for (const requirement of requirements) {
+    const type = requirement.type ?? '';
+    if (types.has(type)) {
+      throw clientFault(`Container '${container}' has more than one '${type}' resource requirement.`);
+    }
+    types.add(type);
+    if (type === 'GPU') {
+      if (requirement.sharingStrategy !== undefined) {
+        throw clientFault(
+          `Container '${container}' shares GPUs (sharingStrategy), which Berth does not support: ask for whole GPUs with a value.`,
+        );
+      }
+      if (!isGpuCount(requirement.value)) {
+        throw clientFault(
+          `Invalid GPU resource requirement for container '${container}': '${requirement.value ?? ''}'. Use a whole number of GPUs, 1 or more (Berth does not take ALL or fractions).`,
+        );
+      }
+    } else if (requirement.value === undefined) {
+      throw clientFault(`Resource requirement '${type}' of container '${container}' needs a value.`);
+    }
+  }
 }
 
 function checkMemory(name: string, def: ContainerDefinition, taskMemory: number | undefined): void {

@@ -1,3 +1,4 @@
+import type { ResourceRequirement } from '@aws-sdk/client-ecs';
 import { clientFault } from '../../fault.js';
 
 /**
@@ -50,4 +51,19 @@ export function fargateSizesHint(cpu: number): string {
   const allowed = FARGATE_MEMORY_BY_CPU.get(cpu);
   if (!allowed) return `FARGATE accepts task CPU of ${[...FARGATE_MEMORY_BY_CPU.keys()].join(', ')} units.`;
   return `With ${cpu} CPU units, FARGATE accepts memory of ${allowed[0]} to ${allowed[allowed.length - 1]} MiB (${allowed.length} sizes).`;
+}
+
+/**
+ * ECS's GPU count syntax, `resourceRequirements` `{ type: "GPU", value: "N" }`: whole GPUs, 1 or
+ * more. Berth places whole devices only, so the newer forms ECS also takes — `ALL` (every GPU of the
+ * instance), fractions and `sharingStrategy` (NVIDIA MPS) — are refused where a value is checked.
+ */
+export function isGpuCount(value: string | undefined): value is string {
+  return value !== undefined && /^[1-9]\d*$/.test(value) && Number.isSafeInteger(Number(value));
+}
+
+/** The GPUs a container asks for: its GPU requirement's value (checked with `isGpuCount`), else 0. */
+export function gpuCount(requirements: readonly ResourceRequirement[] | undefined): number {
+  const gpu = (requirements ?? []).find((r) => r.type === 'GPU');
+  return isGpuCount(gpu?.value) ? Number(gpu.value) : 0;
 }
