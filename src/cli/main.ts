@@ -62,18 +62,24 @@ interface CommonFlags {
   accountId: string;
   store?: string;
   stoppedTaskRetention: number;
+  taskHealthWait: number;
 }
 
 function serverOptions(flags: CommonFlags, log: Logger): ServerOptions {
+  return { ...serverSettings(flags), dataDir: resolve(flags.dataDir), region: flags.region, logger: log };
+}
+
+/** The control plane's settings from the flags, but where it keeps its state (`berth sim` shares them). */
+function serverSettings(
+  flags: Omit<CommonFlags, 'dataDir'>,
+): Omit<ServerOptions, 'dataDir' | 'region' | 'logger'> {
   return {
     host: flags.host,
     port: flags.port,
-    dataDir: resolve(flags.dataDir),
-    region: flags.region,
     accountId: flags.accountId,
-    logger: log,
     ...(flags.store ? { store: flags.store } : {}),
     stoppedTaskRetentionMs: flags.stoppedTaskRetention * 1000,
+    serviceScheduler: { noHealthCheckWaitMs: flags.taskHealthWait * 1000 },
   };
 }
 
@@ -118,6 +124,12 @@ function withCommonFlags(
       'how long STOPPED tasks stay visible before they are removed',
       seconds,
       Number(process.env.BERTH_STOPPED_TASK_RETENTION ?? 3600),
+    )
+    .option(
+      '--task-health-wait <seconds>',
+      'how long a service task without health checks runs before it counts as healthy (ECS: 40)',
+      seconds,
+      Number(process.env.BERTH_TASK_HEALTH_WAIT ?? 40),
     );
 }
 
@@ -255,14 +267,7 @@ withCommonFlags(program.command('sim'), {
 
 /** The control plane `berth sim` starts: as `berth server`, but in a temporary data dir by default. */
 function simServer(flags: SimFlags): SimServerOptions {
-  return {
-    host: flags.host,
-    port: flags.port,
-    accountId: flags.accountId,
-    stoppedTaskRetentionMs: flags.stoppedTaskRetention * 1000,
-    ...(flags.store ? { store: flags.store } : {}),
-    ...(flags.dataDir ? { dataDir: resolve(flags.dataDir) } : {}),
-  };
+  return { ...serverSettings(flags), ...(flags.dataDir ? { dataDir: resolve(flags.dataDir) } : {}) };
 }
 
 function attached(endpoint: string): {

@@ -6,6 +6,8 @@ import {
   DescribeTasksCommand,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
+  UpdateContainerInstancesStateCommand,
+  ListTagsForResourceCommand,
   type ECSClient,
   type Service,
 } from '@aws-sdk/client-ecs';
@@ -198,5 +200,136 @@ describe('the service scheduler on simulated hosts', () => {
       events.join('\n'),
     );
     assert.ok(rolledBack.taskDefinition?.endsWith(`${family}:1`));
+  });
+
+  it('moves the tasks off an instance set to DRAINING, and puts none there while it drains', async () => {
+    const name = uniqueName('drain');
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster,
+        serviceName: name,
+        taskDefinition: `${family}:1`,
+        desiredCount: 3,
+        placementStrategy: [{ type: 'spread', field: 'instanceId' }],
+      }),
+    );
+    await stable(name);
+    const drained = (await liveTasks(name))[0]?.containerInstanceArn as string;
+    await ecs.send(
+      new UpdateContainerInstancesStateCommand({
+        cluster,
+        containerInstances: [drained],
+        status: 'DRAINING',
+      }),
+    );
+    try {
+      const moved = await until(
+        'the drained instance to hold none of the service tasks',
+        async () => {
+          const tasks = await liveTasks(name);
+          const running = tasks.filter((t) => t.lastStatus === 'RUNNING');
+          return running.length === 3 && !tasks.some((t) => t.containerInstanceArn === drained)
+            ? tasks
+            : undefined;
+        },
+        30_000,
+      );
+      assert.equal(moved.length, 3);
+    } finally {
+      await ecs.send(
+        new UpdateContainerInstancesStateCommand({
+          cluster,
+          containerInstances: [drained],
+          status: 'ACTIVE',
+        }),
+      );
+    }
+  });
+
+  it("propagates the service's tags and ECS's managed tags to its tasks", async () => {
+    const name = uniqueName('tags');
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster,
+        serviceName: name,
+        taskDefinition: `${family}:1`,
+        desiredCount: 1,
+        propagateTags: 'SERVICE',
+        enableECSManagedTags: true,
+        tags: [{ key: 'team', value: 'payments' }],
+      }),
+    );
+    await stable(name);
+    const [task] = await liveTasks(name);
+    const { tags } = await ecs.send(new ListTagsForResourceCommand({ resourceArn: task?.taskArn }));
+    const byKey = Object.fromEntries((tags ?? []).map((t) => [t.key, t.value]));
+    assert.deepEqual(byKey, {
+      team: 'payments',
+      'aws:ecs:serviceName': name,
+      'aws:ecs:clusterName': cluster,
+    });
+  });
+});
+
+describe('a DAEMON service on simulated hosts', () => {
+  let berth: TestServer;
+  let ecs: ECSClient;
+  let hosts: FakeHosts;
+  const cluster = uniqueName('daemon');
+  const family = uniqueName('daemon');
+
+  before(async () => {
+    berth = await startTestServer({ serviceScheduler: { intervalMs: 200, noHealthCheckWaitMs: 300 } });
+    ecs = berth.ecs();
+    await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+    hosts = await startFakeHosts(berth, cluster, 3);
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family,
+        containerDefinitions: [{ name: 'agent', image: 'log-shipper', cpu: 64, memory: 64 }],
+      }),
+    );
+  });
+  after(async () => {
+    await berth?.close();
+    await hosts?.close();
+  });
+
+  const tasksByInstance = async (): Promise<Map<string, number>> => {
+    const arns = (await ecs.send(new ListTasksCommand({ cluster, serviceName: 'daemon' }))).taskArns ?? [];
+    const tasks = arns.length
+      ? ((await ecs.send(new DescribeTasksCommand({ cluster, tasks: arns }))).tasks ?? [])
+      : [];
+    const counts = new Map<string, number>();
+    for (const t of tasks.filter((x) => x.lastStatus === 'RUNNING'))
+      counts.set(t.containerInstanceArn ?? '', (counts.get(t.containerInstanceArn ?? '') ?? 0) + 1);
+    return counts;
+  };
+
+  it('runs exactly one task per instance, and one more on an instance that joins later', async () => {
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster,
+        serviceName: 'daemon',
+        taskDefinition: family,
+        schedulingStrategy: 'DAEMON',
+      }),
+    );
+    const three = await until('one task on each of 3 instances', async () => {
+      const counts = await tasksByInstance();
+      return counts.size === 3 && [...counts.values()].every((n) => n === 1) ? counts : undefined;
+    });
+    assert.equal(three.size, 3);
+    const added = await hosts.add();
+    const four = await until('one task on the new instance too', async () => {
+      const counts = await tasksByInstance();
+      return counts.size === 4 && counts.get(added.arn) === 1 && [...counts.values()].every((n) => n === 1)
+        ? counts
+        : undefined;
+    });
+    assert.equal(four.size, 4);
+    const service = (await ecs.send(new DescribeServicesCommand({ cluster, services: ['daemon'] })))
+      .services?.[0];
+    assert.equal(service?.desiredCount, 4);
   });
 });

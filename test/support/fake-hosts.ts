@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { FakeRuntime, type FakeBehavior } from '../../src/agent/runtime/fake.js';
 import type { ContainerSpec } from '../../src/agent/runtime/runtime.js';
 import { startAgent, type RunningAgent } from '../../src/app/agent.js';
-import type { TestServer } from './server.js';
+import type { ControlPlane } from './agent-session.js';
 
 /**
  * Simulated hosts for a test cluster: real Berth agents speaking the real agent protocol to the
@@ -21,7 +21,7 @@ export interface FakeHosts {
 }
 
 export async function startFakeHosts(
-  berth: TestServer,
+  berth: ControlPlane,
   cluster: string,
   count: number,
   options: {
@@ -45,7 +45,7 @@ export async function startFakeHosts(
     const agent = startAgent({
       endpoint: berth.endpoint,
       region: berth.region,
-      credentials: berth.credentials,
+      ...(berth.credentials ? { credentials: berth.credentials } : {}),
       dataDir,
       metadataEndpoint: false,
       host: { cpuUnits: options.cpuUnits ?? 4096, memoryMiB: options.memoryMiB ?? 8192 },
