@@ -1,9 +1,8 @@
-import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.js';
 import type { ServiceRecord } from '../../core/ecs/service.js';
-import { instanceSnapshot, taskDemand } from '../../core/ecs/task.js';
+import { taskDemand } from '../../core/ecs/task.js';
 import { combineConstraints } from '../../core/placement/constraints.js';
 import { feasibility } from '../../core/placement/filters.js';
-import { MEMBER_OF_UNSATISFIED } from '../../core/placement/types.js';
+import { MEMBER_OF_UNSATISFIED, type InstanceSnapshot } from '../../core/placement/types.js';
 import type { DaemonInstance } from '../../core/services/daemon.js';
 import type { ControlDeps } from '../context.js';
 import { parseTaskDefinitionRef } from '../ecs/refs.js';
@@ -19,7 +18,7 @@ import { serviceGroup } from './input.js';
 export async function daemonInstances(
   deps: ControlDeps,
   service: ServiceRecord,
-  instances: readonly ContainerInstanceRecord[],
+  instances: readonly InstanceSnapshot[],
 ): Promise<DaemonInstance[]> {
   const { store } = deps;
   const primary = service.deployments.find((d) => d.status === 'PRIMARY');
@@ -41,24 +40,21 @@ export async function daemonInstances(
     requiredAttributes: demand?.requiredAttributes ?? [],
     ...(constraints.memberOf !== undefined ? { memberOf: constraints.memberOf } : {}),
   });
-  const arns = instances.map((i) => i.arn);
-  const [attributes, counts] = await Promise.all([
-    store.containerInstances.attributesOf(arns, { forUpdate: false }),
-    store.tasks.activeGroupCounts({ instanceArns: arns }),
-  ]);
+  const counts = await store.tasks.activeGroupCounts({ cluster: service.cluster });
   const own = serviceGroup(service.name);
   const others = new Map<string, number>();
   for (const c of counts) {
     if (c.group.startsWith('service:') && c.group !== own)
       others.set(c.instanceArn, (others.get(c.instanceArn) ?? 0) + c.count);
   }
-  return instances.map((record) => {
-    const reason = check(instanceSnapshot(record, attributes.get(record.arn) ?? []));
+  return instances.map((instance) => {
+    // Only the constraints are asked about: status and agent are the scheduler's own inputs.
+    const reason = check({ ...instance, status: 'ACTIVE', agentConnected: true });
     return {
-      arn: record.arn,
-      status: record.status,
+      arn: instance.id,
+      status: instance.status,
       eligible: reason !== 'ATTRIBUTE' && reason !== MEMBER_OF_UNSATISFIED,
-      replicaTasks: others.get(record.arn) ?? 0,
+      replicaTasks: others.get(instance.id) ?? 0,
     };
   });
 }

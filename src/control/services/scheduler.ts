@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.js';
 import type { ServiceRecord } from '../../core/ecs/service.js';
 import { EMPTY_MEMO, type SchedulerPlan } from '../../core/services/types.js';
 import { reconcileReplica } from '../../core/services/replica.js';
@@ -71,12 +70,11 @@ export class ServiceScheduler {
     const { store } = this.deps;
     if (!(await store.leases.acquire(SCHEDULER_LEASE, this.holder, this.deps.now(), this.leaseMs))) return;
     for (const cluster of await store.services.clusters()) {
-      const instances = await store.containerInstances.list({ cluster, limit: 100_000 });
       for (const service of await store.services.byCluster(cluster)) {
         if (this.closed) return;
         if (service.status === 'INACTIVE') continue;
         try {
-          await this.runService(service, instances);
+          await this.runService(service);
         } catch (error) {
           if (!(error instanceof LostRace))
             this.options.logger.error({ err: error, service: service.arn }, 'service run failed');
@@ -105,13 +103,14 @@ export class ServiceScheduler {
     this.timer.unref();
   }
 
-  private async runService(
-    service: ServiceRecord,
-    instances: readonly ContainerInstanceRecord[],
-  ): Promise<void> {
+  private async runService(service: ServiceRecord): Promise<void> {
     const { store } = this.deps;
     const now = this.deps.now();
-    const draining = new Set(instances.filter((i) => i.status === 'DRAINING').map((i) => i.arn));
+    // The cluster as placement sees it (from the placement cache: no query over every instance).
+    const { snapshot } = await store.transaction((repos) =>
+      this.deps.placementCache.read(repos, service.cluster, serviceGroup(service.name)),
+    );
+    const draining = new Set(snapshot.filter((i) => i.status === 'DRAINING').map((i) => i.id));
     const records = await store.tasks.inGroup(service.cluster, serviceGroup(service.name));
     const tasks = records.map((t) => serviceTask(t, draining));
     const run = {
@@ -130,12 +129,12 @@ export class ServiceScheduler {
         ? reconcileDaemon({
             ...run,
             service: serviceSpec(service),
-            instances: await daemonInstances(this.deps, service, instances),
+            instances: await daemonInstances(this.deps, service, snapshot),
           })
         : reconcileReplica({
             ...run,
             service: { ...serviceSpec(service), desiredCount: wanted },
-            rankForStop: await stopRanker(this.deps, service, records),
+            rankForStop: stopRanker(service, snapshot, records),
           });
     const live = records.some((t) => t.state.lastStatus !== 'STOPPED');
     const retire = service.status === 'DRAINING' && !live && plan.start.length === 0;

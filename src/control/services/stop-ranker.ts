@@ -3,24 +3,22 @@ import type { TaskRecord } from '../../core/ecs/task.js';
 import { stopOrder, type StopCandidate } from '../../core/placement/stop-order.js';
 import { defaultStopOrder, type StopRanker } from '../../core/services/stop-order.js';
 import type { ServiceTask } from '../../core/services/types.js';
-import type { ControlDeps } from '../context.js';
-import { schedulerDeployment, serviceGroup } from './input.js';
+import type { InstanceSnapshot } from '../../core/placement/types.js';
+import { schedulerDeployment } from './input.js';
 
 /**
  * The order a service's tasks stop in when the scheduler stops some of several: first as the
  * scheduler's default has it (the oldest deployment's tasks, then those not yet RUNNING), and
  * among tasks equal on that, by the service's placement strategies run backwards
- * (core/placement/stop-order.ts) on the cluster as placement sees it now.
+ * (core/placement/stop-order.ts) on `snapshot`, the cluster as placement sees it for the service's
+ * group.
  */
-export async function stopRanker(
-  deps: ControlDeps,
+export function stopRanker(
   service: ServiceRecord,
+  snapshot: readonly InstanceSnapshot[],
   records: readonly TaskRecord[],
-): Promise<StopRanker> {
+): StopRanker {
   const base = defaultStopOrder(service.deployments.map(schedulerDeployment));
-  const { snapshot } = await deps.store.transaction((repos) =>
-    deps.placementCache.read(repos, service.cluster, serviceGroup(service.name)),
-  );
   const instances = new Map(snapshot.map((i) => [i.id, i]));
   const byArn = new Map(records.map((r) => [r.arn, r]));
   const candidate = (t: ServiceTask): StopCandidate | undefined => {
