@@ -83,7 +83,8 @@ const baseline = await timed(async () => {
   let left = TASKS / 10;
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
-      while (left-- > 0) await ecs.send(new RunTaskCommand({ cluster, taskDefinition: 'bench:1', count: 10 }));
+      while (left-- > 0)
+        await ecs.send(new RunTaskCommand({ cluster, taskDefinition: 'bench:1', count: 10 }));
     }),
   );
   await until(async () => (await runningTasks()) >= TASKS);
