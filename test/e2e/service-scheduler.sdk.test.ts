@@ -8,6 +8,7 @@ import {
   UpdateServiceCommand,
   UpdateContainerInstancesStateCommand,
   ListTagsForResourceCommand,
+  DeleteServiceCommand,
   type ECSClient,
   type Service,
 } from '@aws-sdk/client-ecs';
@@ -268,6 +269,59 @@ describe('the service scheduler on simulated hosts', () => {
       'aws:ecs:serviceName': name,
       'aws:ecs:clusterName': cluster,
     });
+  });
+  it('forceNewDeployment replaces every task with a new one of the same definition', async () => {
+    const name = uniqueName('force');
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster,
+        serviceName: name,
+        taskDefinition: `${family}:1`,
+        desiredCount: 2,
+      }),
+    );
+    await stable(name);
+    const before = new Set((await liveTasks(name)).map((t) => t.taskArn));
+    await ecs.send(new UpdateServiceCommand({ cluster, service: name, forceNewDeployment: true }));
+    const replaced = await until(
+      'two new tasks',
+      async () => {
+        const s = await describe1(name);
+        const tasks = await liveTasks(name);
+        const fresh = tasks.filter((t) => !before.has(t.taskArn));
+        return s.deployments?.length === 1 &&
+          s.deployments[0]?.rolloutState === 'COMPLETED' &&
+          fresh.length === 2 &&
+          tasks.length === 2
+          ? tasks
+          : undefined;
+      },
+      30_000,
+    );
+    assert.ok(replaced.every((t) => t.taskDefinitionArn?.endsWith(`${family}:1`)));
+  });
+
+  it('DeleteService with force stops the tasks and the service becomes INACTIVE', async () => {
+    const name = uniqueName('delete');
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster,
+        serviceName: name,
+        taskDefinition: `${family}:1`,
+        desiredCount: 2,
+      }),
+    );
+    await stable(name);
+    await ecs.send(new DeleteServiceCommand({ cluster, service: name, force: true }));
+    const gone = await until(
+      'the service to be INACTIVE with no task left',
+      async () => {
+        const s = await describe1(name);
+        return s.status === 'INACTIVE' && (await liveTasks(name)).length === 0 ? s : undefined;
+      },
+      30_000,
+    );
+    assert.equal(gone.status, 'INACTIVE');
   });
 });
 
