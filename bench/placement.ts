@@ -44,9 +44,9 @@ interface Case {
 const CASES: readonly Case[] = [
   { name: 'spread(zone) then binpack(memory)', strategies: ZONE_THEN_MEMORY, demand: DEMAND, batch: 10 },
   {
-    name: 'the same with memberOf(instance-type =~ medium|large)',
+    name: 'the same with memberOf(instance-type in [medium, large])',
     strategies: ZONE_THEN_MEMORY,
-    demand: { ...DEMAND, memberOf: [parseQuery('attribute:ecs.instance-type =~ (medium|large)')] },
+    demand: { ...DEMAND, memberOf: [parseQuery('attribute:ecs.instance-type in [medium, large]')] },
     batch: 10,
   },
   { name: 'random (RunTask default)', strategies: [], demand: DEMAND, batch: 10 },
