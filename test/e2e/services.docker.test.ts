@@ -141,4 +141,46 @@ describe('services on Docker', { skip: dockerSkip, timeout: 180_000 }, () => {
     assert.ok(minRunning >= 3, `running tasks fell to ${minRunning} (min healthy 100%)`);
     assert.ok(maxLive <= 6, `${maxLive} live tasks at once (max 200%)`);
   });
+
+  it('scales to 0 and back, and a deployment whose tasks exit at once trips the circuit breaker and rolls back', async () => {
+    const good = await c.register([container('app', sh('trap "exit 0" TERM; while true; do sleep 1; done'))]);
+    const bad = await c.register([container('app', sh('echo broken; exit 3'))]);
+    const name = 'breaker';
+    await c.ecs.send(
+      new CreateServiceCommand({
+        cluster: c.cluster,
+        serviceName: name,
+        taskDefinition: good,
+        desiredCount: 2,
+        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+      }),
+    );
+    await steady(name);
+    await c.ecs.send(new UpdateServiceCommand({ cluster: c.cluster, service: name, desiredCount: 0 }));
+    await until(
+      'no task left',
+      async () => ((await liveTasks(name)).length === 0 ? true : undefined),
+      60_000,
+    );
+    await c.ecs.send(new UpdateServiceCommand({ cluster: c.cluster, service: name, desiredCount: 2 }));
+    assert.equal((await steady(name)).runningCount, 2);
+
+    await c.ecs.send(new UpdateServiceCommand({ cluster: c.cluster, service: name, taskDefinition: bad }));
+    const rolledBack = await until(
+      'the circuit breaker to roll the service back',
+      async () => {
+        const s = await describeService(name);
+        const primary = s.deployments?.[0];
+        const back = s.deployments?.length === 1 && primary?.taskDefinition?.includes(`${good}:`);
+        return back && primary?.rolloutState === 'COMPLETED' && s.runningCount === 2 ? s : undefined;
+      },
+      120_000,
+    );
+    const events = (rolledBack.events ?? []).map((e) => e.message ?? '');
+    assert.ok(
+      events.some((m) => m.includes('rolling back') || m.includes('deployment failed')),
+      events.join('\n'),
+    );
+    assert.ok(rolledBack.taskDefinition?.includes(`${good}:`));
+  });
 });
