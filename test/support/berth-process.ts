@@ -256,7 +256,7 @@ export function startBerth(options: StartOptions = {}): Promise<BerthProcess> {
     });
   });
   const readyLine = command === 'up' ? /^AWS_DEFAULT_REGION=/m : /^AWS_ENDPOINT_URL=.*\n/m;
-  const timeoutMs = options.readyTimeoutMs ?? 20_000;
+  const timeoutMs = options.readyTimeoutMs ?? 60_000;
 
   return new Promise<BerthProcess>((resolve, reject) => {
     let ready = false;
