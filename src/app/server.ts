@@ -6,6 +6,7 @@ import { agentService } from '../api/agent/index.js';
 import { berthService } from '../api/berth/index.js';
 import { administratorsOnly } from '../api/authorizer.js';
 import { ecsService } from '../api/ecs/index.js';
+import { elbv2Service } from '../api/elbv2/index.js';
 import { createGateway } from '../api/gateway.js';
 import { stsService } from '../api/sts/index.js';
 import type { Scope } from '../core/arn.js';
@@ -18,6 +19,7 @@ import { administratorArn, ensureAdministratorKey } from '../control/credentials
 import { ClusterOperations } from '../control/ecs/clusters.js';
 import { TaskDefinitionOperations } from '../control/ecs/task-definitions.js';
 import { createEcsControl } from '../control/ecs/index.js';
+import { createElbv2Control } from '../control/elbv2/index.js';
 import { DEFAULT_STOPPED_TASK_RETENTION_MS, expireStoppedTasks } from '../control/ecs/task-retention.js';
 import { openPostgresChangeFeed, type ChangeFeed } from '../store/change-feed.js';
 import { openStore, type AccessKey, type Store } from '../store/index.js';
@@ -79,7 +81,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       agentService(channel, new AgentHealthOperations(deps, ecs.clusters, ecs.tasks)),
       berthService(ecs.plans),
     ],
-    queryServices: [stsService()],
+    queryServices: [stsService(), elbv2Service(createElbv2Control(deps))],
     findKey: (id) => store.accessKeys.find(id),
     authorizer: administratorsOnly((principal) => principal === adminArn),
     now,

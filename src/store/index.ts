@@ -7,6 +7,7 @@ import { openDatabase, type DialectKind } from './dialect.js';
 import { InstanceWrites, type InstanceChanged, type InstanceWriteListener } from './instance-writes.js';
 import type { Database } from './schema.js';
 import { LeaseRepository } from './leases.js';
+import { LoadBalancingRepository } from './load-balancers.js';
 import { ServiceRepository } from './services.js';
 import { TagRepository } from './tags.js';
 import { TaskDefinitionRepository } from './task-definitions.js';
@@ -23,6 +24,8 @@ export interface Repositories {
   readonly tasks: TaskRepository;
   readonly services: ServiceRepository;
   readonly leases: LeaseRepository;
+  /** ELBv2: load balancers, listeners, rules, target groups, targets. */
+  readonly loadBalancing: LoadBalancingRepository;
 }
 
 export interface Store extends Repositories {
@@ -45,6 +48,7 @@ function repositories(db: Kysely<Database>, kind: DialectKind, changed: Instance
     tasks: new TaskRepository(db, changed),
     services: new ServiceRepository(db),
     leases: new LeaseRepository(db),
+    loadBalancing: new LoadBalancingRepository(db),
   };
 }
 

@@ -16,6 +16,12 @@ export interface Database {
   services: ServiceTable;
   leases: LeaseTable;
   service_deployments: ServiceDeploymentTable;
+  elb_load_balancers: ElbLoadBalancerTable;
+  elb_target_groups: ElbTargetGroupTable;
+  elb_listeners: ElbListenerTable;
+  elb_rules: ElbRuleTable;
+  elb_rule_target_groups: ElbRuleTargetGroupTable;
+  elb_targets: ElbTargetTable;
 }
 
 export interface ClusterTable {
@@ -173,4 +179,69 @@ export interface LeaseTable {
   holder: string;
   /** Epoch ms. */
   expires_at: number;
+}
+
+// --- load balancing (ELBv2; docs/load-balancing.md) ---
+
+export interface ElbLoadBalancerTable {
+  arn: string;
+  /** Unique. */
+  name: string;
+  /** JSON: type, scheme, IP address type, DNS name, security groups. */
+  doc: string;
+  created_at: number;
+  version: number;
+}
+
+export interface ElbTargetGroupTable {
+  arn: string;
+  /** Unique. */
+  name: string;
+  /** JSON: protocol, port, target type, health check, attributes. */
+  doc: string;
+  created_at: number;
+  version: number;
+}
+
+export interface ElbListenerTable {
+  arn: string;
+  load_balancer_arn: string;
+  /** Unique across all load balancers: one listener is one port on the host. */
+  port: number;
+  /** JSON: protocol, SSL policy, certificates. */
+  doc: string;
+  version: number;
+}
+
+/** Rules of listeners, the default rule (the listener's default actions) included. */
+export interface ElbRuleTable {
+  arn: string;
+  listener_arn: string;
+  /** Null for the default rule; unique per listener otherwise. */
+  priority: number | null;
+  is_default: number;
+  /** JSON: conditions, actions. */
+  doc: string;
+  version: number;
+}
+
+/** Which target groups each rule forwards to, and for which load balancer (derived, kept with the rule). */
+export interface ElbRuleTargetGroupTable {
+  rule_arn: string;
+  target_group_arn: string;
+  load_balancer_arn: string;
+}
+
+export interface ElbTargetTable {
+  target_group_arn: string;
+  target_id: string;
+  port: number;
+  availability_zone: string | null;
+  registered_at: number;
+  deregistered_at: number | null;
+  drain_until: number | null;
+  /** Written by the data plane's health checks; null until the first check. */
+  health_state: string | null;
+  health_reason: string | null;
+  health_description: string | null;
 }

@@ -279,6 +279,78 @@ const migrations = (kind: DialectKind): Record<string, Migration> => ({
         .execute();
     },
   },
+  '0009_load_balancing': {
+    // ELBv2's control-plane model (docs/load-balancing.md). Names sort in byte order on both engines.
+    async up(db) {
+      const collated = (type: string) => sql.raw(kind === 'postgres' ? `${type} collate "C"` : type);
+      await db.schema
+        .createTable('elb_load_balancers')
+        .addColumn('arn', 'varchar(1024)', (c) => c.primaryKey())
+        .addColumn('name', collated('varchar(32)'), (c) => c.notNull().unique())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('elb_target_groups')
+        .addColumn('arn', 'varchar(1024)', (c) => c.primaryKey())
+        .addColumn('name', collated('varchar(32)'), (c) => c.notNull().unique())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('elb_listeners')
+        .addColumn('arn', 'varchar(1024)', (c) => c.primaryKey())
+        .addColumn('load_balancer_arn', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('port', 'integer', (c) => c.notNull().unique())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('elb_listeners_load_balancer')
+        .on('elb_listeners')
+        .column('load_balancer_arn')
+        .execute();
+      await db.schema
+        .createTable('elb_rules')
+        .addColumn('arn', 'varchar(1024)', (c) => c.primaryKey())
+        .addColumn('listener_arn', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('priority', 'integer')
+        .addColumn('is_default', 'integer', (c) => c.notNull())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        // NULL (the default rule, or a rule between two steps of SetRulePriorities) never collides.
+        .addUniqueConstraint('elb_rules_listener_priority', ['listener_arn', 'priority'])
+        .execute();
+      await db.schema
+        .createTable('elb_rule_target_groups')
+        .addColumn('rule_arn', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('target_group_arn', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('load_balancer_arn', 'varchar(1024)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('elb_rule_target_groups_pk', ['rule_arn', 'target_group_arn'])
+        .execute();
+      await db.schema
+        .createIndex('elb_rule_target_groups_target_group')
+        .on('elb_rule_target_groups')
+        .columns(['target_group_arn', 'load_balancer_arn'])
+        .execute();
+      await db.schema
+        .createTable('elb_targets')
+        .addColumn('target_group_arn', 'varchar(1024)', (c) => c.notNull())
+        .addColumn('target_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('port', 'integer', (c) => c.notNull())
+        .addColumn('availability_zone', 'varchar(64)')
+        .addColumn('registered_at', 'bigint', (c) => c.notNull())
+        .addColumn('deregistered_at', 'bigint')
+        .addColumn('drain_until', 'bigint')
+        .addColumn('health_state', 'varchar(32)')
+        .addColumn('health_reason', 'varchar(64)')
+        .addColumn('health_description', 'varchar(1024)')
+        .addPrimaryKeyConstraint('elb_targets_pk', ['target_group_arn', 'target_id', 'port'])
+        .execute();
+    },
+  },
 });
 
 /** The migrations for one dialect (the same names on both, so either can be inspected alike). */
