@@ -12,6 +12,7 @@ import { runSlice } from './lib/load.js';
 import {
   caseTables,
   decileTable,
+  requestTable,
   type Baseline,
   type PlacementCase,
   type RunningSample,
@@ -82,6 +83,8 @@ const RUN_TASK = JSON.stringify({
 const DESCRIBE_CLUSTER = JSON.stringify({ clusters: [CLUSTER] });
 /** Sampling the RUNNING count costs one DescribeClusters per period: nothing next to the fill. */
 const RUNNING_SAMPLE_MS = 2_000;
+/** How often the wait for every task to be RUNNING asks; its DescribeClusters are served too. */
+const SETTLE_CHECK_MS = 1_000;
 /** A progress line every this many samples. */
 const PROGRESS_EVERY = 15;
 
@@ -234,6 +237,9 @@ async function runCase(instances: number, stamp: string): Promise<PlacementCase>
         }
       }
     })();
+    const requests = async (): Promise<Record<string, number>> =>
+      JSON.parse(await plane.command('requests')) as Record<string, number>;
+    await requests(); // from here on
     let memoryAtMilestone: ChildMemory | undefined;
     const [planeCpu0, simCpu0] = await Promise.all([plane.cpuUs(), sim.cpuUs()]);
     if (profile) await plane.command('profile start');
@@ -250,6 +256,7 @@ async function runCase(instances: number, stamp: string): Promise<PlacementCase>
       },
     }).finally(() => (sampling = false));
     const [planeCpu1, simCpu1] = await Promise.all([plane.cpuUs(), sim.cpuUs()]);
+    const fillRequests = await requests();
     const profiles: string[] = [];
     const profileStop = async (phase: string): Promise<void> => {
       if (!profile) return;
@@ -272,10 +279,11 @@ async function runCase(instances: number, stamp: string): Promise<PlacementCase>
     const settleStart = performance.now();
     let settled = atFillEnd;
     while (settled.running < placed && performance.now() - settleStart < settleS * 1000) {
-      await sleep(250);
+      await sleep(SETTLE_CHECK_MS);
       settled = await counts(watcher);
     }
     const settleMs = performance.now() - settleStart;
+    const settleRequests = await requests();
     await profileStop('settle');
     log(`  ${settled.running} of ${placed} RUNNING ${(settleMs / 1000).toFixed(1)} s after the fill`);
     const memoryEnd = await plane.memory();
@@ -306,6 +314,8 @@ async function runCase(instances: number, stamp: string): Promise<PlacementCase>
       simCpuUsPerTask: mode === 'split' ? (simCpu1 - simCpu0) / result.placed : undefined,
       bare,
       describe,
+      fillRequests,
+      settleRequests,
       calls: result.calls,
       runningSamples: samples,
       profiles,
@@ -326,8 +336,10 @@ async function main(): Promise<void> {
   for (const instances of instanceCounts) cases.push(await runCase(instances, stamp));
   const tables = caseTables(cases, memoryAt);
   const deciles = cases.map((c) => `${c.instances} instances:\n\n${decileTable(c)}`).join('\n\n');
+  const served = requestTable(cases);
   process.stdout.write(
-    `\n${tables}\n\nCost as the cluster fills (tenths of the tasks placed):\n\n${deciles}\n\n`,
+    `\n${tables}\n\nRequests the control plane served per task placed (during the fill + during the wait):\n\n` +
+      `${served}\n\nCost as the cluster fills (tenths of the tasks placed):\n\n${deciles}\n\n`,
   );
   const report = {
     date: new Date().toISOString(),
@@ -352,6 +364,7 @@ async function main(): Promise<void> {
     },
     cases,
     tables,
+    requestTable: served,
     deciles,
   };
   const file = join(resultsDir, `api-placement-${stamp}.json`);

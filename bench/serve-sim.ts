@@ -3,6 +3,7 @@ import { simReadyLine, startSim, type SimControlPlane } from '../src/app/sim.js'
 import { parseSizes } from '../src/sim/fleet.js';
 import { serveParent } from './lib/child.js';
 import { CaseProfiler } from './lib/profiler.js';
+import { ServedRequests } from './lib/served.js';
 
 /**
  * `berth sim` for the placement benchmark, in its own process: `startSim` (the composition root the
@@ -11,7 +12,8 @@ import { CaseProfiler } from './lib/profiler.js';
  * Without `attach` it starts the control plane too (127.0.0.1, a free port, a temp SQLite data
  * dir), as `berth sim` does; with it, only the simulated hosts, registered with that control plane.
  * Prints `berth sim`'s ready line plus `{ pid, registerMs }` once every host is connected; answers
- * `cpu`, `memory` and `profile start|stop <file>` on stdin; exits when stdin closes. Logs at warn.
+ * `cpu`, `memory`, `profile start|stop <file>` and `requests` (served per operation since the last
+ * `requests`) on stdin; exits when stdin closes. Logs at warn.
  */
 interface Fleet {
   readonly instances: number;
@@ -47,12 +49,14 @@ const sim = await startSim({
 });
 const registerMs = performance.now() - started;
 const profiler = new CaseProfiler();
+const served = new ServedRequests();
 serveParent(
   () => sim.close(),
   async (line) => {
     const [verb, action, file] = line.split(' ');
     if (verb === 'profile' && action === 'start') return profiler.start();
     if (verb === 'profile' && action === 'stop' && file) return profiler.stop(file);
+    if (verb === 'requests') return JSON.stringify(served.drain());
     return `unknown command: ${line}`;
   },
 );

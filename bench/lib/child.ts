@@ -38,7 +38,15 @@ export async function startChild<T>(
   const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // A child that dies on its own (a crash, a signal from outside) may leave no trace of its own.
+      if (!stopping)
+        process.stderr.write(`${script} (pid ${child.pid}) exited: ${signal ?? `code ${code}`}\n`);
+      resolve();
+    }),
+  );
   const lines = createInterface({ input: child.stdout });
   const nextLine = (): Promise<string> =>
     new Promise<string>((resolve, reject) => {
@@ -84,6 +92,7 @@ export async function startChild<T>(
       }
     },
     async stop() {
+      stopping = true;
       if (child.exitCode === null && child.signalCode === null) child.stdin.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;

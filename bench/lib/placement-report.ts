@@ -50,6 +50,9 @@ export interface PlacementCase {
   readonly bare: Baseline;
   /** DescribeClusters on the same Berth, hosts connected, before the fill. */
   readonly describe: Baseline;
+  /** Requests the control plane served per operation, during the fill and during the wait after it. */
+  readonly fillRequests: Readonly<Record<string, number>>;
+  readonly settleRequests: Readonly<Record<string, number>>;
   readonly calls: readonly Call[];
   readonly runningSamples: readonly RunningSample[];
   /** CPU profiles of the control plane taken (BENCH_PROFILE=1): the fill's, then the wait's. */
@@ -63,6 +66,8 @@ const mib = (bytes: number): string => fixed(bytes / 1024 / 1024);
 const memory = (m: ChildMemory | undefined): string =>
   m === undefined ? 'n/a' : `${mib(m.rssBytes)} / ${mib(m.heapUsedBytes)}`;
 const thousands = (n: number): string => n.toLocaleString('en-US');
+/** Two significant digits: the ratios here span 0.0005 to 1. */
+const ratio = (n: number): string => (Number.isFinite(n) ? n.toPrecision(2) : 'n/a');
 
 export function caseTables(cases: readonly PlacementCase[], memoryAt: number): string {
   const main = table(
@@ -104,9 +109,9 @@ export function caseTables(cases: readonly PlacementCase[], memoryAt: number): s
       thousands(c.instances),
       fixed(c.tasksPerSecond),
       `${fixed(c.bare.rps * 10)} (${ms(c.bare.p50)} / ${ms(c.bare.p99)})`,
-      fixed(c.tasksPerSecond / (c.bare.rps * 10), 3),
+      ratio(c.tasksPerSecond / (c.bare.rps * 10)),
       `${fixed(c.describe.rps)} (${ms(c.describe.p50)} / ${ms(c.describe.p99)})`,
-      fixed(c.callsPerSecond / c.describe.rps, 3),
+      ratio(c.callsPerSecond / c.describe.rps),
     ]),
   );
   const resources = table(
@@ -130,6 +135,23 @@ export function caseTables(cases: readonly PlacementCase[], memoryAt: number): s
     ]),
   );
   return `${main}\n\n${ratios}\n\n${resources}`;
+}
+
+/** What the control plane served per task placed: RunTask, the agents' Polls and reports, the benchmark's checks. */
+export function requestTable(cases: readonly PlacementCase[]): string {
+  const operations = [
+    ...new Set(cases.flatMap((c) => [...Object.keys(c.fillRequests), ...Object.keys(c.settleRequests)])),
+  ].sort();
+  return table(
+    ['Operation', ...cases.map((c) => `${thousands(c.instances)} instances`)],
+    operations.map((op) => [
+      op,
+      ...cases.map(
+        (c) =>
+          `${fixed((c.fillRequests[op] ?? 0) / c.placed, 2)} + ${fixed((c.settleRequests[op] ?? 0) / c.placed, 2)}`,
+      ),
+    ]),
+  );
 }
 
 /** The fill cut into tenths of the tasks placed: throughput and RunTask latency in each. */

@@ -39,7 +39,8 @@ export function dockerPath(method: string, path: string): string {
   return `docker ${method} ${bare}`;
 }
 
-function operationOf(target: unknown): string {
+/** The operation an `X-Amz-Target` names (`RunTask`, `Poll`, …); `HTTP` without one. */
+export function operationOf(target: unknown): string {
   const text = Array.isArray(target) ? String(target[0]) : typeof target === 'string' ? target : '';
   return text === '' ? 'HTTP' : text.slice(text.lastIndexOf('.') + 1);
 }

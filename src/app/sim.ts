@@ -16,9 +16,9 @@ import { startServer, type RunningServer, type ServerOptions } from './server.js
  * simulated hosts. Each host is a real Berth agent (`startAgent`) over its own FakeRuntime,
  * registering, long-polling and reporting over HTTP through the public API as a remote host does;
  * only what a simulated host has no use for is left out or shared (docs/sim.md):
- * - one ECS client (one bounded keep-alive pool) for every host's registration and reports, instead
- *   of a client with its own sockets per host; each host keeps its own Poll connection, which the
- *   long poll needs;
+ * - one ECS client for every host's registration and reports (one keep-alive pool: a connection per
+ *   report in flight, few kept idle) instead of a client and an idle connection per host; each host
+ *   keeps its own Poll connection, which the long poll holds open;
  * - no task metadata endpoint (a listener per host), identities in memory (no file per host);
  * - registration at a bounded concurrency, so thousands of hosts do not arrive at once.
  * Ready means every host is ACTIVE with its agent connected, as DescribeContainerInstances shows.
@@ -72,8 +72,16 @@ export interface RunningSim {
 }
 
 const DEFAULT_REGISTER_CONCURRENCY = 32;
-/** The shared client's sockets: reports of thousands of hosts queue for these. */
-const SHARED_SOCKETS = 64;
+/**
+ * The shared client's sockets. A real host has at most one report in flight (its reporter sends
+ * one at a time), so the pool allows one per host: a smaller one throttled the hosts' reports below
+ * what a real fleet sends whenever the control plane is slow (measured with 64 for 1,000 hosts: the
+ * agents fell 14,000 tasks behind RunTask). Capped because in one process each connection costs
+ * two file descriptors, beside the two of every host's Poll. Idle connections beyond
+ * `IDLE_SOCKETS` are closed, so a quiet fleet does not hold one per host.
+ */
+const MAX_SOCKETS = 4096;
+const IDLE_SOCKETS = 256;
 /** After the last registration, how long every host may take to show connected. */
 const CONNECT_TIMEOUT_MS = 60_000;
 
@@ -105,8 +113,12 @@ export async function startSim(options: SimOptions): Promise<RunningSim> {
     region,
     credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
     requestHandler: {
-      httpAgent: { keepAlive: true, maxSockets: SHARED_SOCKETS },
-      // Reports queue for the shared sockets by design: the SDK's warning about that queue is not news.
+      httpAgent: {
+        keepAlive: true,
+        maxSockets: Math.min(options.instances, MAX_SOCKETS),
+        maxFreeSockets: IDLE_SOCKETS,
+      },
+      // Past MAX_SOCKETS reports queue for the pool by design: the SDK's warning about that is not news.
       logger: { debug: sdkLog, info: sdkLog, warn: sdkLog, error: sdkLog },
     },
   });
