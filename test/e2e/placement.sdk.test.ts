@@ -65,6 +65,9 @@ describe('placement through @aws-sdk/client-ecs', () => {
       count: 6,
       group: 'ebs',
       placementConstraints: [{ type: 'memberOf', expression: 'attribute:EBS == io1' }],
+      // RunTask's default is random, which may put all six on one of the two; spreading by
+      // instance makes "both, and only both" a certainty rather than a 31-in-32 chance.
+      placementStrategy: [{ type: 'spread', field: 'instanceId' }],
     });
     assert.deepEqual(out.failures, []);
     assert.deepEqual(new Set(hostsOf(out.tasks)), new Set([a, b]));
