@@ -1,88 +1,36 @@
 import { drainMs } from '../../core/elbv2/attributes.js';
-import { isPresent } from '../../core/elbv2/targets.js';
 import type {
-  Action,
-  Certificate,
-  HealthCheck,
-  HealthReport,
-  LoadBalancerType,
-  Protocol,
-  RuleCondition,
-  Scheme,
-  TargetGroupAttributes,
-  TargetType,
-} from '../../core/elbv2/types.js';
+  LoadBalancingModel,
+  ModelCertificate,
+  ModelListener,
+  ModelLoadBalancer,
+  TargetHealthReport,
+} from '../../core/elbv2/data-plane.js';
+import { isPresent } from '../../core/elbv2/targets.js';
+import type { Certificate, TargetRecord, TargetGroupRecord } from '../../core/elbv2/types.js';
 import type { ControlDeps } from '../context.js';
 
+export type { LoadBalancingModel, TargetHealthReport } from '../../core/elbv2/data-plane.js';
+
 /**
- * The boundary between the load-balancing control plane and a data-plane driver (the built-in
- * proxy, or one that programs HAProxy). The driver reads the whole model with `loadBalancingModel`
- * — plain data, no store types — and programs itself from it; after each health check it writes the
- * outcome back with `reportTargetHealth`. Nothing else crosses: the driver never sees the store and
- * the control plane never sees a socket. See docs/load-balancing.md.
+ * The attribute an agent registers with the address its published ports answer on (the load
+ * balancer connects there for `instance` targets). Absent: the host is this machine (127.0.0.1).
  */
-export interface LoadBalancingModel {
-  readonly loadBalancers: readonly ModelLoadBalancer[];
-  readonly targetGroups: readonly ModelTargetGroup[];
-}
+export const HOST_ADDRESS_ATTRIBUTE = 'berth.host-address';
+const LOOPBACK = '127.0.0.1';
 
-export interface ModelLoadBalancer {
-  readonly arn: string;
-  readonly name: string;
-  readonly type: LoadBalancerType;
-  /** `internal` listens on loopback only; `internet-facing` on every interface. */
-  readonly scheme: Scheme;
-  readonly dnsName: string;
-  readonly listeners: readonly ModelListener[];
-}
+/** The certificate material for a listener's certificate ARNs; none until a store holds it. */
+export type CertificateSource = (
+  arns: readonly string[],
+) => Promise<Map<string, Omit<ModelCertificate, 'arn'>>>;
 
-export interface ModelListener {
-  readonly arn: string;
-  /** The host port this listener binds. */
-  readonly port: number;
-  readonly protocol: Protocol;
-  readonly sslPolicy?: string;
-  readonly certificates: readonly Certificate[];
-  /** By priority, lowest first; the default rule last (no conditions, `isDefault`). */
-  readonly rules: readonly ModelRule[];
-}
-
-export interface ModelRule {
-  readonly arn: string;
-  readonly priority?: number;
-  readonly isDefault: boolean;
-  /** ELB's condition shapes, normalized (the `*Config` member always filled). */
-  readonly conditions: readonly RuleCondition[];
-  /** ELB's action shapes: forward (ForwardConfig always filled), redirect, fixed-response. */
-  readonly actions: readonly Action[];
-}
-
-export interface ModelTargetGroup {
-  readonly arn: string;
-  readonly name: string;
-  readonly protocol: Protocol;
-  readonly port: number;
-  readonly targetType: TargetType;
-  readonly healthCheck: HealthCheck;
-  /** Every attribute with its value (defaults filled in), by ELB's keys. */
-  readonly attributes: TargetGroupAttributes;
-  readonly deregistrationDelayMs: number;
-  readonly targets: readonly ModelTarget[];
-}
-
-export interface ModelTarget {
-  /** An IP address for `ip` target groups, an instance id for `instance` ones. */
-  readonly id: string;
-  readonly port: number;
-  readonly registeredAt: number;
-  /** Set while the target drains: send it no new requests, let in-flight ones finish until then. */
-  readonly drainUntil?: number;
-  /** The last reported health-check outcome; absent until the first check. */
-  readonly health?: HealthReport;
-}
-
+/**
+ * The whole model for a data-plane driver (the types and the boundary: core/elbv2/data-plane.ts).
+ * `instance` targets are resolved to their host's address here, so the driver needs no store.
+ */
 export async function loadBalancingModel(
   deps: Pick<ControlDeps, 'store' | 'now'>,
+  certificates: CertificateSource = () => Promise.resolve(new Map()),
 ): Promise<LoadBalancingModel> {
   const repo = deps.store.loadBalancing;
   const now = deps.now();
@@ -92,6 +40,15 @@ export async function loadBalancingModel(
     repo.targetGroups(),
     repo.targets(),
   ]);
+  const present = targets.filter((t) => isPresent(t, now));
+  const addresses = await instanceAddresses(deps, groups, present);
+  const material = await certificates([
+    ...new Set(listeners.flatMap((l) => l.certificates.map((c) => c.CertificateArn))),
+  ]);
+  const certificate = (c: Certificate): ModelCertificate => ({
+    arn: c.CertificateArn,
+    ...material.get(c.CertificateArn),
+  });
   const loadBalancers: ModelLoadBalancer[] = [];
   for (const lb of lbs) {
     const own: ModelListener[] = [];
@@ -108,7 +65,7 @@ export async function loadBalancingModel(
         port: l.port,
         protocol: l.protocol,
         ...(l.sslPolicy !== undefined ? { sslPolicy: l.sslPolicy } : {}),
-        certificates: l.certificates,
+        certificates: l.certificates.map(certificate),
         rules,
       });
     }
@@ -132,24 +89,18 @@ export async function loadBalancingModel(
       healthCheck: g.healthCheck,
       attributes: g.attributes,
       deregistrationDelayMs: drainMs(g.attributes),
-      targets: targets
-        .filter((t) => t.targetGroupArn === g.arn && isPresent(t, now))
+      targets: present
+        .filter((t) => t.targetGroupArn === g.arn)
         .map((t) => ({
           id: t.id,
           port: t.port,
+          ...addressOf(g, t, addresses),
           registeredAt: t.registeredAt,
           ...(t.drainUntil !== undefined ? { drainUntil: t.drainUntil } : {}),
           ...(t.health !== undefined ? { health: t.health } : {}),
         })),
     })),
   };
-}
-
-/** One health-check outcome, as the data plane reports it. */
-export interface TargetHealthReport extends HealthReport {
-  readonly targetGroupArn: string;
-  readonly id: string;
-  readonly port: number;
 }
 
 /**
@@ -165,4 +116,33 @@ export async function reportTargetHealth(
     written.push(await deps.store.loadBalancing.writeHealth(targetGroupArn, id, port, report));
   }
   return written;
+}
+
+function addressOf(
+  group: TargetGroupRecord,
+  target: TargetRecord,
+  addresses: ReadonlyMap<string, string>,
+): { address?: string } {
+  if (group.targetType === 'ip') return { address: target.id };
+  const address = addresses.get(target.id);
+  return address !== undefined ? { address } : {};
+}
+
+/** Each `instance` target's host address, by instance id (`ec2InstanceId`); unknown hosts left out. */
+async function instanceAddresses(
+  deps: Pick<ControlDeps, 'store'>,
+  groups: readonly TargetGroupRecord[],
+  targets: readonly TargetRecord[],
+): Promise<Map<string, string>> {
+  const instanceGroups = new Set(groups.filter((g) => g.targetType === 'instance').map((g) => g.arn));
+  const hostIds = new Set(targets.filter((t) => instanceGroups.has(t.targetGroupArn)).map((t) => t.id));
+  const out = new Map<string, string>();
+  for (const hostId of hostIds) {
+    const instance = await deps.store.containerInstances.registeredOnHost(hostId);
+    if (instance === undefined) continue;
+    const attributes = await deps.store.containerInstances.attributesOf([instance.arn], { forUpdate: false });
+    const declared = attributes.get(instance.arn)?.find((a) => a.name === HOST_ADDRESS_ATTRIBUTE)?.value;
+    out.set(hostId, declared ?? LOOPBACK);
+  }
+  return out;
 }
