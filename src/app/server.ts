@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { acmService } from '../api/acm/index.js';
 import { agentService } from '../api/agent/index.js';
 import { berthService } from '../api/berth/index.js';
 import { administratorsOnly } from '../api/authorizer.js';
@@ -14,10 +15,12 @@ import { AgentHealthOperations } from '../control/agent-channel/health.js';
 import { InstanceNotifier } from '../control/agent-channel/notifier.js';
 import { PlacementCache } from '../control/placement-cache.js';
 import { ServiceScheduler, type SchedulerOptions } from '../control/services/scheduler.js';
+import { DataPlaneRunner, type DataPlaneRunnerOptions } from '../control/lb/runner.js';
 import { AgentChannelOperations, SWEEP_EVERY_MS } from '../control/agent-channel/poll.js';
 import { administratorArn, ensureAdministratorKey } from '../control/credentials.js';
 import { ClusterOperations } from '../control/ecs/clusters.js';
 import { TaskDefinitionOperations } from '../control/ecs/task-definitions.js';
+import { createAcmControl } from '../control/acm/index.js';
 import { createEcsControl } from '../control/ecs/index.js';
 import { createElbv2Control } from '../control/elbv2/index.js';
 import { DEFAULT_STOPPED_TASK_RETENTION_MS, expireStoppedTasks } from '../control/ecs/task-retention.js';
@@ -43,6 +46,13 @@ export interface ServerOptions {
   readonly serviceScheduler?: Pick<SchedulerOptions, 'intervalMs' | 'leaseMs' | 'noHealthCheckWaitMs'> & {
     /** False: this replica never schedules services (another does, or a test looks at the API alone). */
     readonly run?: boolean;
+  };
+  /**
+   * The load balancers' data plane (control/lb/runner.ts), served by whichever replica holds its
+   * lease; absent: this process serves no listener. `metricsText` answers `GET /metrics`.
+   */
+  readonly dataPlane?: Omit<DataPlaneRunnerOptions, 'logger'> & {
+    readonly metricsText?: () => Promise<string>;
   };
 }
 
@@ -80,6 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ecsService(ecs),
       agentService(channel, new AgentHealthOperations(deps, ecs.clusters, ecs.tasks)),
       berthService(ecs.plans),
+      acmService(createAcmControl(deps)),
     ],
     queryServices: [stsService(), elbv2Service(createElbv2Control(deps))],
     findKey: (id) => store.accessKeys.find(id),
@@ -102,6 +113,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     if (req.method === 'GET' && req.url === '/health') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/metrics') {
+      serveMetrics(res, options.dataPlane?.metricsText);
       return;
     }
     gateway(req, res);
@@ -144,6 +159,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   expirer.unref();
   const scheduler = new ServiceScheduler(deps, { logger: options.logger, ...options.serviceScheduler });
   if (options.serviceScheduler?.run !== false) scheduler.start();
+  const dataPlane =
+    options.dataPlane && new DataPlaneRunner(deps, { logger: options.logger, ...options.dataPlane });
+  dataPlane?.start();
 
   return {
     endpoint: `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}`,
@@ -154,6 +172,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clearInterval(sweeper);
       clearInterval(expirer);
       await scheduler.close();
+      await dataPlane?.close();
       notifier.close(); // held Polls answer now instead of holding the close up
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -184,4 +203,13 @@ function shareInstanceWrites(store: Store, cache: PlacementCache, feed: ChangeFe
     outgoing.add(arn);
   });
   feed.onChange((key) => (key === '*' ? cache.invalidateAll() : cache.invalidate(key)));
+}
+
+/** Prometheus text of the data plane's metrics (load balancers, target groups); empty without one. */
+function serveMetrics(res: ServerResponse, metricsText: (() => Promise<string>) | undefined): void {
+  const text = metricsText?.() ?? Promise.resolve('');
+  text.then(
+    (body) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body),
+    () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
+  );
 }

@@ -1,3 +1,4 @@
+import { builtInDataPlane } from '../app/data-plane.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -66,7 +67,14 @@ interface CommonFlags {
 }
 
 function serverOptions(flags: CommonFlags, log: Logger): ServerOptions {
-  return { ...serverSettings(flags), dataDir: resolve(flags.dataDir), region: flags.region, logger: log };
+  return {
+    ...serverSettings(flags),
+    dataDir: resolve(flags.dataDir),
+    region: flags.region,
+    logger: log,
+    // Load balancer listeners: served by whichever replica holds the data plane's lease.
+    dataPlane: builtInDataPlane({ logger: log }),
+  };
 }
 
 /** The control plane's settings from the flags, but where it keeps its state (`berth sim` shares them). */

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { AccessKeyRepository } from './access-keys.js';
 import { AccountSettingRepository } from './account-settings.js';
+import { CertificateRepository } from './certificates.js';
 import { ClusterRepository } from './clusters.js';
 import { ContainerInstanceRepository } from './container-instances.js';
 import { openDatabase, type DialectKind } from './dialect.js';
@@ -26,6 +27,8 @@ export interface Repositories {
   readonly leases: LeaseRepository;
   /** ELBv2: load balancers, listeners, rules, target groups, targets. */
   readonly loadBalancing: LoadBalancingRepository;
+  /** ACM: imported certificates and their keys. */
+  readonly certificates: CertificateRepository;
 }
 
 export interface Store extends Repositories {
@@ -49,6 +52,7 @@ function repositories(db: Kysely<Database>, kind: DialectKind, changed: Instance
     services: new ServiceRepository(db),
     leases: new LeaseRepository(db),
     loadBalancing: new LoadBalancingRepository(db),
+    certificates: new CertificateRepository(db),
   };
 }
 

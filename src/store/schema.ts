@@ -22,6 +22,7 @@ export interface Database {
   elb_rules: ElbRuleTable;
   elb_rule_target_groups: ElbRuleTargetGroupTable;
   elb_targets: ElbTargetTable;
+  acm_certificates: AcmCertificateTable;
 }
 
 export interface ClusterTable {
@@ -244,4 +245,19 @@ export interface ElbTargetTable {
   health_state: string | null;
   health_reason: string | null;
   health_description: string | null;
+}
+
+// --- certificates (ACM; docs/certificates.md) ---
+
+export interface AcmCertificateTable {
+  arn: string;
+  certificate_pem: string;
+  /** As imported, unencrypted: the store is private to its owner (docs/certificates.md). */
+  private_key_pem: string;
+  chain_pem: string | null;
+  /** JSON: what DescribeCertificate answers (names, dates, algorithms, usages). */
+  doc: string;
+  created_at: number;
+  imported_at: number;
+  version: number;
 }

@@ -24,9 +24,12 @@ import {
   RemoveTagsCommand,
   SetRulePrioritiesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ImportCertificateCommand } from '@aws-sdk/client-acm';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { loadBalancingModel, reportTargetHealth } from '../../src/control/elbv2/model.js';
+import { acmClient, scratch, selfSigned } from '../support/acm.js';
 import { aws } from '../support/berth-process.js';
 import { createShop, elbClient, fixed404, forwardTo, path, rejects } from '../support/elbv2.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -370,7 +373,7 @@ describe('ELBv2 control plane through the AWS SDK', () => {
       );
     });
 
-    it('refuses HTTPS without a certificate, or with one that is not a certificate ARN', async () => {
+    it('refuses HTTPS without a certificate, or with one the certificate store does not hold', async () => {
       await rejects(
         elb.send(
           new CreateListenerCommand({
@@ -399,19 +402,40 @@ describe('ELBv2 control plane through the AWS SDK', () => {
         listeners.Listeners?.map((l) => l.Port),
         [18080],
       );
+      // An ACM ARN of the right shape that the certificate store does not hold is not found either.
+      await rejects(
+        elb.send(
+          new CreateListenerCommand({
+            LoadBalancerArn: lbArn,
+            Protocol: 'HTTPS',
+            Port: 18443,
+            Certificates: [{ CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/3f1c-77aa' }],
+            DefaultActions: [fixed404],
+          }),
+        ),
+        'CertificateNotFoundException',
+      );
+      const acm = acmClient(berth);
+      const dir = scratch();
+      const pem = selfSigned(dir, 'shop');
+      rmSync(dir, { recursive: true, force: true });
+      const imported = await acm.send(
+        new ImportCertificateCommand({
+          Certificate: Buffer.from(pem.certificatePem),
+          PrivateKey: Buffer.from(pem.keyPem),
+        }),
+      );
+      acm.destroy();
       const https = await elb.send(
         new CreateListenerCommand({
           LoadBalancerArn: lbArn,
           Protocol: 'HTTPS',
           Port: 18443,
-          Certificates: [{ CertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/3f1c-77aa' }],
+          Certificates: [{ CertificateArn: imported.CertificateArn }],
           DefaultActions: [fixed404],
         }),
       );
-      assert.equal(
-        https.Listeners?.[0]?.Certificates?.[0]?.CertificateArn,
-        'arn:aws:acm:us-east-1:123456789012:certificate/3f1c-77aa',
-      );
+      assert.equal(https.Listeners?.[0]?.Certificates?.[0]?.CertificateArn, imported.CertificateArn);
       assert.ok(https.Listeners?.[0]?.SslPolicy);
     });
 

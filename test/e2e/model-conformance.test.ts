@@ -23,6 +23,7 @@ import {
   type MemberPair,
 } from '../support/model.js';
 import { connectAgent } from '../support/agent-session.js';
+import { elbClient, forwardedTargetGroup } from '../support/elbv2.js';
 import { serviceScenarios } from '../support/service-scenarios.js';
 import { startTestServer, uniqueName, type TestServer } from '../support/server.js';
 import { ECS_TARGET, signedRequest, type RawResponse } from '../support/signed.js';
@@ -183,6 +184,16 @@ describe('ECS API model conformance', { skip: models.skip }, () => {
     const family = uniqueName('conformance');
     for (let i = 0; i < revisions; i++) await ok('RegisterTaskDefinition', webWithSidecar(family));
     return family;
+  }
+
+  /** A target group a load balancer forwards to (ECS checks both before CreateService). */
+  async function newTargetGroup(): Promise<string> {
+    const elb = elbClient(berth);
+    try {
+      return (await forwardedTargetGroup(elb, 'conformance')).targetGroupArn;
+    } finally {
+      elb.destroy();
+    }
   }
 
   /**
@@ -919,7 +930,7 @@ describe('ECS API model conformance', { skip: models.skip }, () => {
       },
       errors: [{ why: 'a missing cluster', input: { cluster: missingCluster }, code: 'ClientException' }],
     },
-    ...serviceScenarios({ account: ACCOUNT, ok, newCluster, newFamily }),
+    ...serviceScenarios({ account: ACCOUNT, ok, newCluster, newFamily, newTargetGroup }),
     RegisterTaskDefinition: {
       success: () => [webWithSidecar(uniqueName('conformance')), fargate(uniqueName('conformance'))],
       errors: [

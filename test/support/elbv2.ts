@@ -85,3 +85,39 @@ export async function createShop(elb: ElasticLoadBalancingV2Client): Promise<Sho
   const orderRule = await rule(20, '/api/order/*', tgB);
   return { lbArn, listenerArn, tgA, tgB, userRule, orderRule };
 }
+
+let nextListenerPort = 21000 + Math.floor(Math.random() * 2000);
+
+/**
+ * A new `instance` target group (HTTP, port 80) with a load balancer whose HTTP listener forwards
+ * to it — what ECS requires of a service's target group. Names are unique; the listener port is
+ * unique in this test process (a test server without a data plane binds nothing).
+ */
+export async function forwardedTargetGroup(
+  elb: ElasticLoadBalancingV2Client,
+  prefix = 'svc',
+  options: { readonly targetType?: 'instance' | 'ip'; readonly port?: number } = {},
+): Promise<{ targetGroupArn: string; loadBalancerArn: string; listenerArn: string; port: number }> {
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const lb = await elb.send(new CreateLoadBalancerCommand({ Name: `${prefix}-${suffix}` }));
+  const loadBalancerArn = lb.LoadBalancers?.[0]?.LoadBalancerArn ?? '';
+  const tg = await elb.send(
+    new CreateTargetGroupCommand({
+      Name: `${prefix}-${suffix}`,
+      Protocol: 'HTTP',
+      Port: 80,
+      TargetType: options.targetType ?? 'instance',
+    }),
+  );
+  const targetGroupArn = tg.TargetGroups?.[0]?.TargetGroupArn ?? '';
+  const port = options.port ?? nextListenerPort++;
+  const listener = await elb.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: loadBalancerArn,
+      Protocol: 'HTTP',
+      Port: port,
+      DefaultActions: [forwardTo(targetGroupArn)],
+    }),
+  );
+  return { targetGroupArn, loadBalancerArn, listenerArn: listener.Listeners?.[0]?.ListenerArn ?? '', port };
+}

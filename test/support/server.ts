@@ -34,6 +34,8 @@ export async function startTestServer(
     store?: string;
     stoppedTaskRetentionMs?: number;
     serviceScheduler?: ServerOptions['serviceScheduler'];
+    /** The load balancers' data plane (test/support/data-plane.ts); none unless given. */
+    dataPlane?: ServerOptions['dataPlane'];
   } = {},
 ): Promise<TestServer> {
   const fromEnv = options.store ? undefined : await serverStoreFromEnv();
@@ -53,6 +55,7 @@ export async function startTestServer(
         ? { stoppedTaskRetentionMs: options.stoppedTaskRetentionMs }
         : {}),
       ...(options.serviceScheduler !== undefined ? { serviceScheduler: options.serviceScheduler } : {}),
+      ...(options.dataPlane !== undefined ? { dataPlane: options.dataPlane } : {}),
     });
   } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });

@@ -28,6 +28,8 @@ export interface ScenarioHelpers {
   newCluster(): Promise<{ name: string; arn: string }>;
   /** A family of the web + sidecar definition (web maps container port 8080). */
   newFamily(revisions?: number): Promise<string>;
+  /** A target group (instance type) that a load balancer's listener forwards to: ECS checks both. */
+  newTargetGroup(): Promise<string>;
 }
 
 type ServiceOperationName = Extract<
@@ -44,7 +46,6 @@ type ServiceOperationName = Extract<
 
 export function serviceScenarios(h: ScenarioHelpers): Record<ServiceOperationName, Scenario> {
   const missingCluster = `arn:aws:ecs:us-east-1:${h.account}:cluster/no-such-cluster`;
-  const targetGroup = `arn:aws:elasticloadbalancing:us-east-1:${h.account}:targetgroup/web/0123456789abcdef`;
   const registry = `arn:aws:servicediscovery:us-east-1:${h.account}:service/srv-conformance`;
 
   /** A service of `desiredCount` tasks of a new two-revision family in a new cluster. */
@@ -112,7 +113,9 @@ export function serviceScenarios(h: ScenarioHelpers): Record<ServiceOperationNam
               { type: 'spread', field: 'attribute:ecs.availability-zone' },
               { type: 'binpack', field: 'memory' },
             ],
-            loadBalancers: [{ targetGroupArn: targetGroup, containerName: 'web', containerPort: 8080 }],
+            loadBalancers: [
+              { targetGroupArn: await h.newTargetGroup(), containerName: 'web', containerPort: 8080 },
+            ],
             role: 'ecsServiceRole',
             serviceRegistries: [{ registryArn: registry, containerName: 'web', containerPort: 8080 }],
             healthCheckGracePeriodSeconds: 30,

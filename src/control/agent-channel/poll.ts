@@ -8,6 +8,7 @@ import {
   type TaskRecord,
 } from '../../core/ecs/task.js';
 import { invalidParameter } from '../../core/fault.js';
+import { agentDesiredStatus } from '../../core/ecs/task-lifecycle.js';
 import type { ControlDeps } from '../context.js';
 import type { ClusterOperations } from '../ecs/clusters.js';
 import type { TaskDefinitionOperations } from '../ecs/task-definitions.js';
@@ -173,7 +174,7 @@ export class AgentChannelOperations {
     return {
       taskArn: task.arn,
       version: desiredVersionOf(task),
-      desiredStatus: state.desiredStatus,
+      desiredStatus: agentDesiredStatus(state),
       ...(stopCode !== undefined ? { stopCode } : {}),
       ...(state.stoppedReason !== undefined ? { stoppedReason: state.stoppedReason } : {}),
       cluster: task.cluster,

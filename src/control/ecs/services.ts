@@ -31,6 +31,7 @@ import { decodeToken, page, pageSize } from '../../core/pagination.js';
 import type { Caller, ControlDeps } from '../context.js';
 import { KeyedSerializer } from '../keyed-serializer.js';
 import { LOST, retryOnConflict } from '../optimistic.js';
+import { checkTargetGroups } from '../services/target-groups.js';
 import { notFound, type ClusterOperations } from './clusters.js';
 import { parseServiceRef, parseTaskDefinitionRef, serviceArn, type ServiceRef } from './refs.js';
 
@@ -87,7 +88,8 @@ export class ServiceOperations {
     const tags = validateTags(input.tags);
     const definition = await this.definition(input.taskDefinition);
     // Checked once before anything is written: bad input changes nothing.
-    newService(input, definition, { ...context, ids: deploymentIds(), now: now() });
+    const checked = newService(input, definition, { ...context, ids: deploymentIds(), now: now() });
+    await checkTargetGroups(this.deps, checked.loadBalancers, definition);
     const { cluster } = context;
     return this.writes.run(context.arn, () =>
       retryOnConflict(
@@ -157,6 +159,8 @@ export class ServiceOperations {
             ids: deploymentIds(),
             now: this.deps.now(),
           });
+          if (input.loadBalancers !== undefined || named !== undefined)
+            await checkTargetGroups(this.deps, next.loadBalancers, definition);
           return (await this.deps.store.services.update(next)) ? next : LOST;
         },
         () => busy(ref.name),

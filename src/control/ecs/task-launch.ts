@@ -67,6 +67,8 @@ export interface Launch {
   readonly referenceId?: string;
   readonly clientToken?: string;
   readonly tags: readonly ResourceTag[];
+  /** A load-balanced service's task: registered with its target groups before it is RUNNING. */
+  readonly activate?: boolean;
 }
 
 /** Checks what RunTask and StartTask share and resolves the task definition. */
@@ -302,6 +304,7 @@ export async function placeTasks(
           ...(launch.referenceId !== undefined ? { referenceId: launch.referenceId } : {}),
           ...(zone?.value !== undefined ? { availabilityZone: zone.value } : {}),
           gpuIds: gpuIds[k] ?? [],
+          ...(launch.activate === true ? { activate: true } : {}),
         },
       ),
     };

@@ -36,7 +36,7 @@ import {
   type ReportedStatus,
   type TaskReport,
 } from '../../core/ecs/task-report.js';
-import { nextTaskState } from '../../core/ecs/task-lifecycle.js';
+import { agentDesiredStatus, nextTaskState } from '../../core/ecs/task-lifecycle.js';
 import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
 import { place } from '../../core/placement/place.js';
@@ -384,7 +384,7 @@ export async function writeTaskChange(
   if (state === current.state && containers === current.containers) return current;
   const version = current.version + 1;
   const desiredVersion =
-    state.desiredStatus !== current.state.desiredStatus ? version : desiredVersionOf(current);
+    agentDesiredStatus(state) !== agentDesiredStatus(current.state) ? version : desiredVersionOf(current);
   const next: TaskRecord = { ...current, state, containers, version, desiredVersion };
   if (!(await repos.tasks.update(next))) throw new LostRace();
   if (current.state.lastStatus !== 'STOPPED' && state.lastStatus === 'STOPPED') await release(repos, current);

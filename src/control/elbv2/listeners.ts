@@ -1,10 +1,11 @@
+import { parseArn } from '../../core/arn.js';
 import { normalizeActions } from '../../core/elbv2/actions.js';
 import { checkArn, listenerArn, ruleArn } from '../../core/elbv2/arns.js';
 import { elbFault } from '../../core/elbv2/faults.js';
 import type { CreateListenerInput, ModifyListenerInput } from '../../core/elbv2/inputs.js';
 import { MAX_LISTENERS_PER_LOAD_BALANCER, listenerSettings } from '../../core/elbv2/listeners.js';
 import { atMostOne, pageOf } from '../../core/elbv2/pages.js';
-import type { Action, ListenerRecord, LoadBalancerRecord } from '../../core/elbv2/types.js';
+import type { Action, Certificate, ListenerRecord, LoadBalancerRecord } from '../../core/elbv2/types.js';
 import { listenerView } from '../../core/elbv2/views.js';
 import type { Repositories } from '../../store/index.js';
 import type { ControlDeps } from '../context.js';
@@ -40,6 +41,7 @@ export class ListenerOperations {
       if (!(await repo.holdLoadBalancer(lb.arn))) {
         throw elbFault('LoadBalancerNotFound', `Load balancer '${lb.arn}' not found`);
       }
+      await holdCertificates(repos, settings.certificates);
       const onPort = await repo.listenerOnPort(settings.port);
       if (onPort) {
         // ELB is idempotent here: the same listener again answers the existing one.
@@ -91,6 +93,7 @@ export class ListenerOperations {
       };
       return store.transaction(async (repos) => {
         const repo = repos.loadBalancing;
+        await holdCertificates(repos, settings.certificates);
         if (settings.port !== current.port) {
           const onPort = await repo.listenerOnPort(settings.port);
           if (onPort) throw duplicate(settings.port, onPort.loadBalancerArn !== lb.arn);
@@ -162,6 +165,19 @@ export class ListenerOperations {
     const rules = await repos.loadBalancing.rules(listener.arn);
     const actions = rules.find((r) => r.priority === undefined)?.actions ?? [];
     return { ...listenerView(listener, actions), DefaultActions: actions };
+  }
+}
+
+/**
+ * An ACM certificate must be in the certificate store; holding its row until commit means a
+ * concurrent DeleteCertificate either sees this listener or deleted first (then this answers
+ * CertificateNotFound). IAM server-certificate ARNs are kept as given: Berth stores none.
+ */
+async function holdCertificates(repos: Repositories, certificates: readonly Certificate[]): Promise<void> {
+  for (const { CertificateArn: arn } of certificates) {
+    if (parseArn(arn)?.service === 'acm' && !(await repos.certificates.hold(arn))) {
+      throw elbFault('CertificateNotFound', `Certificate '${arn}' not found`);
+    }
   }
 }
 

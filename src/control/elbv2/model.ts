@@ -30,7 +30,7 @@ export type CertificateSource = (
  */
 export async function loadBalancingModel(
   deps: Pick<ControlDeps, 'store' | 'now'>,
-  certificates: CertificateSource = () => Promise.resolve(new Map()),
+  certificates: CertificateSource = () => Promise.resolve(new Map<string, Omit<ModelCertificate, 'arn'>>()),
 ): Promise<LoadBalancingModel> {
   const repo = deps.store.loadBalancing;
   const now = deps.now();

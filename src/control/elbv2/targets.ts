@@ -24,32 +24,9 @@ export class TargetOperations {
   }): Promise<object> {
     checkArn(input.TargetGroupArn, 'targetgroup');
     const now = this.deps.now();
-    await this.deps.store.transaction(async (repos) => {
-      const { group, stored } = await this.held(repos, input.TargetGroupArn, now);
-      const keys = targetKeys(group, input.Targets);
-      const zones = new Map(
-        input.Targets.map((t) => [keyOf({ id: t.Id, port: t.Port ?? group.port }), t.AvailabilityZone]),
-      );
-      const fresh = keys.filter((k) => {
-        const existing = stored.get(keyOf(k));
-        return existing === undefined || existing.deregisteredAt !== undefined;
-      });
-      const added = new Set(fresh.filter((k) => !stored.has(keyOf(k))).map(keyOf));
-      if (stored.size + added.size > MAX_TARGETS_PER_GROUP) {
-        throw elbFault('TooManyTargets', `A target group can have at most ${MAX_TARGETS_PER_GROUP} targets`);
-      }
-      for (const k of fresh) {
-        const zone = zones.get(keyOf(k));
-        // A draining target registered again starts over: no health yet, no longer draining.
-        await repos.loadBalancing.putTarget({
-          targetGroupArn: group.arn,
-          id: k.id,
-          port: k.port,
-          ...(zone !== undefined ? { availabilityZone: zone } : {}),
-          registeredAt: now,
-        });
-      }
-    });
+    await this.deps.store.transaction((repos) =>
+      registerTargetsIn(repos, input.TargetGroupArn, input.Targets, now),
+    );
     return {};
   }
 
@@ -59,37 +36,9 @@ export class TargetOperations {
   }): Promise<object> {
     checkArn(input.TargetGroupArn, 'targetgroup');
     const now = this.deps.now();
-    await this.deps.store.transaction(async (repos) => {
-      const { group, stored } = await this.held(repos, input.TargetGroupArn, now);
-      const keys = targetKeys(group, input.Targets);
-      const missing = keys.filter((k) => !stored.has(keyOf(k)));
-      if (missing.length > 0) {
-        throw elbFault(
-          'InvalidTarget',
-          `The following targets are not registered in target group '${group.arn}': ${missing.map(keyOf).join(', ')}`,
-        );
-      }
-      const inUse = (await repos.loadBalancing.usage([group.arn])).size > 0;
-      const delay = drainMs(group.attributes);
-      for (const k of keys) {
-        const target = stored.get(keyOf(k));
-        if (!target || target.deregisteredAt !== undefined) continue; // already draining
-        if (!inUse || delay === 0) {
-          await repos.loadBalancing.deleteTarget(group.arn, k.id, k.port);
-          continue;
-        }
-        // Draining drops the last health-check outcome: ELB reports `draining` whatever it was.
-        await repos.loadBalancing.putTarget({
-          targetGroupArn: target.targetGroupArn,
-          id: target.id,
-          port: target.port,
-          ...(target.availabilityZone !== undefined ? { availabilityZone: target.availabilityZone } : {}),
-          registeredAt: target.registeredAt,
-          deregisteredAt: now,
-          drainUntil: now + delay,
-        });
-      }
-    });
+    await this.deps.store.transaction((repos) =>
+      deregisterTargetsIn(repos, input.TargetGroupArn, input.Targets, now),
+    );
     return {};
   }
 
@@ -121,20 +70,99 @@ export class TargetOperations {
       }),
     };
   }
+}
 
-  /** The group's row held for the transaction, and its targets still present (drained ones removed). */
-  private async held(
-    repos: Repositories,
-    arn: string,
-    now: number,
-  ): Promise<{ group: TargetGroupRecord; stored: Map<string, TargetRecord> }> {
-    if ((await repos.loadBalancing.holdTargetGroups([arn])) !== 1) throw notFound(arn);
-    const [group] = await repos.loadBalancing.targetGroups([arn]);
-    if (!group) throw notFound(arn);
-    await repos.loadBalancing.deleteDrained(arn, now);
-    const targets = await repos.loadBalancing.targets([arn]);
-    return { group, stored: new Map(targets.map((t) => [keyOf(t), t])) };
+/**
+ * RegisterTargets inside a transaction (also how ECS services register their tasks). A target
+ * already registered stays as it is; a draining one registered again starts over: no health yet,
+ * no longer draining.
+ */
+export async function registerTargetsIn(
+  repos: Repositories,
+  arn: string,
+  targets: readonly TargetInput[],
+  now: number,
+): Promise<void> {
+  const { group, stored } = await held(repos, arn, now);
+  const keys = targetKeys(group, targets);
+  const zones = new Map(
+    targets.map((t) => [keyOf({ id: t.Id, port: t.Port ?? group.port }), t.AvailabilityZone]),
+  );
+  const fresh = keys.filter((k) => {
+    const existing = stored.get(keyOf(k));
+    return existing === undefined || existing.deregisteredAt !== undefined;
+  });
+  const added = new Set(fresh.filter((k) => !stored.has(keyOf(k))).map(keyOf));
+  if (stored.size + added.size > MAX_TARGETS_PER_GROUP) {
+    throw elbFault('TooManyTargets', `A target group can have at most ${MAX_TARGETS_PER_GROUP} targets`);
   }
+  for (const k of fresh) {
+    const zone = zones.get(keyOf(k));
+    await repos.loadBalancing.putTarget({
+      targetGroupArn: group.arn,
+      id: k.id,
+      port: k.port,
+      ...(zone !== undefined ? { availabilityZone: zone } : {}),
+      registeredAt: now,
+    });
+  }
+}
+
+/**
+ * DeregisterTargets inside a transaction. A target of a group in use drains for the group's
+ * deregistration delay; in an unused group, or with a delay of 0, it goes at once. `strict`
+ * (the API): a target that is not registered is `InvalidTarget`; otherwise it is skipped.
+ */
+export async function deregisterTargetsIn(
+  repos: Repositories,
+  arn: string,
+  targets: readonly TargetInput[],
+  now: number,
+  { strict = true }: { readonly strict?: boolean } = {},
+): Promise<void> {
+  const { group, stored } = await held(repos, arn, now);
+  const keys = targetKeys(group, targets);
+  const missing = keys.filter((k) => !stored.has(keyOf(k)));
+  if (strict && missing.length > 0) {
+    throw elbFault(
+      'InvalidTarget',
+      `The following targets are not registered in target group '${group.arn}': ${missing.map(keyOf).join(', ')}`,
+    );
+  }
+  const inUse = (await repos.loadBalancing.usage([group.arn])).size > 0;
+  const delay = drainMs(group.attributes);
+  for (const k of keys) {
+    const target = stored.get(keyOf(k));
+    if (!target || target.deregisteredAt !== undefined) continue; // gone, or already draining
+    if (!inUse || delay === 0) {
+      await repos.loadBalancing.deleteTarget(group.arn, k.id, k.port);
+      continue;
+    }
+    // Draining drops the last health-check outcome: ELB reports `draining` whatever it was.
+    await repos.loadBalancing.putTarget({
+      targetGroupArn: target.targetGroupArn,
+      id: target.id,
+      port: target.port,
+      ...(target.availabilityZone !== undefined ? { availabilityZone: target.availabilityZone } : {}),
+      registeredAt: target.registeredAt,
+      deregisteredAt: now,
+      drainUntil: now + delay,
+    });
+  }
+}
+
+/** The group's row held for the transaction, and its targets still present (drained ones removed). */
+async function held(
+  repos: Repositories,
+  arn: string,
+  now: number,
+): Promise<{ group: TargetGroupRecord; stored: Map<string, TargetRecord> }> {
+  if ((await repos.loadBalancing.holdTargetGroups([arn])) !== 1) throw notFound(arn);
+  const [group] = await repos.loadBalancing.targetGroups([arn]);
+  if (!group) throw notFound(arn);
+  await repos.loadBalancing.deleteDrained(arn, now);
+  const targets = await repos.loadBalancing.targets([arn]);
+  return { group, stored: new Map(targets.map((t) => [keyOf(t), t])) };
 }
 
 const notFound = (arn: string): Error =>

@@ -202,6 +202,7 @@ async function serviceLaunch(
     group: serviceGroup(service.name),
     startedBy: deploymentId,
     tags: await serviceTaskTags(repos, service, definition),
+    ...(service.loadBalancers.length > 0 ? { activate: true } : {}),
   };
 }
 

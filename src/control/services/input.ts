@@ -26,8 +26,8 @@ export function serviceSpec(service: ServiceRecord): ServiceSpec {
       },
     },
     healthCheckGracePeriodSeconds: service.healthCheckGracePeriodSeconds ?? 0,
-    // Target health arrives with the load-balancing work; until then no task waits for a target.
-    loadBalanced: false,
+    // A task of a load-balanced service is healthy once its targets are (core/services/health.ts).
+    loadBalanced: service.loadBalancers.length > 0,
   };
 }
 
@@ -47,7 +47,11 @@ export function schedulerDeployment(d: DeploymentRecord): ServiceDeployment {
 }
 
 /** A task of the service as the scheduler sees it; `draining` holds the DRAINING instances' ARNs. */
-export function serviceTask(task: TaskRecord, draining: ReadonlySet<string>): ServiceTask {
+export function serviceTask(
+  task: TaskRecord,
+  draining: ReadonlySet<string>,
+  target?: ServiceTask['target'],
+): ServiceTask {
   const s = task.state;
   return {
     arn: task.arn,
@@ -63,5 +67,6 @@ export function serviceTask(task: TaskRecord, draining: ReadonlySet<string>): Se
     ...(s.stoppedReason !== undefined ? { stoppedReason: s.stoppedReason } : {}),
     containerInstanceArn: task.containerInstanceArn,
     instanceDraining: draining.has(task.containerInstanceArn),
+    ...(target !== undefined ? { target } : {}),
   };
 }

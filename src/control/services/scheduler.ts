@@ -10,6 +10,7 @@ import { applyPlan } from './apply.js';
 import { daemonInstances } from './daemon-instances.js';
 import { schedulerDeployment, serviceGroup, serviceSpec, serviceTask } from './input.js';
 import { stopRanker } from './stop-ranker.js';
+import { syncServiceTargets } from './targets.js';
 
 /**
  * The service scheduler's loop. One control-plane replica runs it at a time: the holder of the
@@ -103,16 +104,25 @@ export class ServiceScheduler {
     this.timer.unref();
   }
 
-  private async runService(service: ServiceRecord): Promise<void> {
+  private async runService(given: ServiceRecord): Promise<void> {
     const { store } = this.deps;
-    const now = this.deps.now();
+    let service = given;
     // The cluster as placement sees it (from the placement cache: no query over every instance).
     const { snapshot } = await store.transaction((repos) =>
       this.deps.placementCache.read(repos, service.cluster, serviceGroup(service.name)),
     );
     const draining = new Set(snapshot.filter((i) => i.status === 'DRAINING').map((i) => i.id));
-    const records = await store.tasks.inGroup(service.cluster, serviceGroup(service.name));
-    const tasks = records.map((t) => serviceTask(t, draining));
+    let records = await store.tasks.inGroup(service.cluster, serviceGroup(service.name));
+    // Load balancers first: register the tasks that came up, drain the leaving ones.
+    const targets = await syncServiceTargets(this.deps, service, records);
+    if (targets.changed) {
+      const reread = await store.services.byName(service.cluster, service.name);
+      if (reread === undefined) return;
+      service = reread;
+      records = await store.tasks.inGroup(service.cluster, serviceGroup(service.name));
+    }
+    const now = this.deps.now();
+    const tasks = records.map((t) => serviceTask(t, draining, targets.health.get(t.arn)));
     const run = {
       deployments: service.deployments.map(schedulerDeployment),
       tasks,

@@ -247,6 +247,19 @@ const handlers: { readonly [K in TaskEventKind]: Handler<K> } = {
 };
 
 /**
+ * What the task's agent is told to do with it. A task DEACTIVATING with its essential containers
+ * still up keeps running while its load-balancer targets drain — the requests in flight are still
+ * being answered there — and is stopped once the control plane reports it `deactivated`
+ * (STOPPING). An essential container that exited already ended the task's service: stop the rest.
+ */
+export function agentDesiredStatus(task: TaskState): 'RUNNING' | 'STOPPED' {
+  const draining =
+    task.lastStatus === 'DEACTIVATING' &&
+    task.containers.every((c) => !c.essential || c.lastStatus === 'RUNNING');
+  return draining ? 'RUNNING' : task.desiredStatus;
+}
+
+/**
  * The task after one reported event. Pure: returns `task` itself when the event changes nothing
  * (an unknown container, a repeated report, anything after STOPPED).
  */

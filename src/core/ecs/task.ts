@@ -222,7 +222,13 @@ export function newTaskDoc(
   definition: TaskDefinition,
   overrides: TaskOverride,
   containerArn: (name: string) => string,
-  extra: { referenceId?: string; availabilityZone?: string; gpuIds?: readonly string[] },
+  extra: {
+    referenceId?: string;
+    availabilityZone?: string;
+    gpuIds?: readonly string[];
+    /** The control plane registers the task with load balancers (ACTIVATING/DEACTIVATING apply). */
+    activate?: boolean;
+  },
 ): TaskDoc {
   const containers = effectiveContainers(definition, overrides);
   const demand = taskDemand(definition, overrides);
@@ -232,8 +238,8 @@ export function newTaskDoc(
       essential: c.essential ?? true,
       hasHealthCheck: c.healthCheck !== undefined,
     })),
-    // No awsvpc (its own issue) and no load balancers yet: neither optional step applies.
-    { provision: false, activate: false },
+    // No awsvpc yet (its own issue); a load-balanced service's tasks are registered as targets.
+    { provision: false, activate: extra.activate === true },
   );
   let nextGpu = 0;
   return {

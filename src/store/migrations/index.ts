@@ -351,6 +351,22 @@ const migrations = (kind: DialectKind): Record<string, Migration> => ({
         .execute();
     },
   },
+  '0010_certificates': {
+    // ACM's imported certificates (docs/certificates.md); tags live in resource_tags.
+    async up(db) {
+      await db.schema
+        .createTable('acm_certificates')
+        .addColumn('arn', 'varchar(2048)', (c) => c.primaryKey())
+        .addColumn('certificate_pem', 'text', (c) => c.notNull())
+        .addColumn('private_key_pem', 'text', (c) => c.notNull())
+        .addColumn('chain_pem', 'text')
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('imported_at', 'bigint', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .execute();
+    },
+  },
 });
 
 /** The migrations for one dialect (the same names on both, so either can be inspected alike). */
