@@ -24,6 +24,8 @@ export interface DataPlaneRunnerOptions {
 }
 
 export const DATA_PLANE_LEASE = 'load-balancer';
+/** How often listeners that could not be served are tried again. */
+const FAULT_RETRY_MS = 2_000;
 const EMPTY: LoadBalancingModel = { loadBalancers: [], targetGroups: [] };
 
 export class DataPlaneRunner {
@@ -36,7 +38,9 @@ export class DataPlaneRunner {
   private closed = false;
   /** The model last applied (JSON), or undefined when this replica serves nothing. */
   private applied: string | undefined;
-  private faults = '';
+  private faults = '[]';
+  /** With faults, the same model is applied again from then on: a held port may have been let go. */
+  private retryAt = 0;
 
   constructor(
     private readonly deps: ControlDeps,
@@ -74,9 +78,11 @@ export class DataPlaneRunner {
       this.options.certificates ?? certificateSource(this.deps),
     );
     const text = JSON.stringify(model);
-    if (text === this.applied) return;
+    const retry = this.faults !== '[]' && this.deps.now() >= this.retryAt;
+    if (text === this.applied && !retry) return;
     await this.apply(model);
     this.applied = text;
+    if (this.faults !== '[]') this.retryAt = this.deps.now() + FAULT_RETRY_MS;
   }
 
   private async apply(model: LoadBalancingModel): Promise<void> {
