@@ -31,6 +31,8 @@ export class LbMetrics implements ConnectionMetrics {
   readonly #responseTime: Histogram<Labels>;
   readonly #active: Gauge<'LoadBalancer'>;
   readonly #newConnections: Counter<'LoadBalancer'>;
+  /** Requests forwarded per group (by its labels' key), for RequestCountPerTarget at scrape time. */
+  readonly #forwarded = new Map<string, number>();
 
   constructor(hostCounts: () => readonly HostCount[]) {
     const registers = [this.registry];
@@ -108,12 +110,22 @@ export class LbMetrics implements ConnectionMetrics {
       });
     };
     hostGauge('HealthyHostCount', 'Healthy targets per target group', (c) => c.healthy);
+    // CloudWatch's RequestCountPerTarget: a group's RequestCount over its healthy targets.
+    const forwarded = this.#forwarded;
+    hostGauge('RequestCountPerTarget', 'Requests forwarded to the group per healthy target', (c) => {
+      const requests = forwarded.get(groupKey(c.loadBalancerArn, c.targetGroupArn)) ?? 0;
+      return c.healthy > 0 ? requests / c.healthy : requests;
+    });
     hostGauge('UnHealthyHostCount', 'Unhealthy targets per target group', (c) => c.unhealthy);
   }
 
   /** One request the listener handled; `targetGroupArn` when it was forwarded. */
   request(loadBalancerArn: string, targetGroupArn?: string): void {
     this.#requests.inc(labels(loadBalancerArn, targetGroupArn));
+    if (targetGroupArn !== undefined) {
+      const key = groupKey(loadBalancerArn, targetGroupArn);
+      this.#forwarded.set(key, (this.#forwarded.get(key) ?? 0) + 1);
+    }
   }
 
   /** A target's response: its status class and how long the target took to answer. */
@@ -153,6 +165,9 @@ export class LbMetrics implements ConnectionMetrics {
     return this.registry.metrics();
   }
 }
+
+const groupKey = (loadBalancerArn: string, targetGroupArn: string): string =>
+  `${loadBalancerArn} ${targetGroupArn}`;
 
 function labels(loadBalancerArn: string, targetGroupArn: string | undefined): Record<Labels, string> {
   return {

@@ -312,5 +312,15 @@ describe('built-in HTTP data plane', () => {
       text,
       /HealthyHostCount\{LoadBalancer="app\/web\/0123456789abcdef",TargetGroup="targetgroup\/api\/0123456789abcdef"\} 3/,
     );
+    // RequestCountPerTarget is RequestCount over the healthy targets, as CloudWatch computes it.
+    const count = (name: string): number =>
+      Number(
+        new RegExp(
+          `^${name}\\{LoadBalancer="app/web/0123456789abcdef",TargetGroup="targetgroup/api/0123456789abcdef"\\} (\\S+)$`,
+          'm',
+        ).exec(text)?.[1],
+      );
+    assert.ok(count('RequestCount') > 0);
+    assert.equal(count('RequestCountPerTarget'), count('RequestCount') / 3);
   });
 });
