@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import type { PullBehavior } from './runtime/runtime.js';
 
 /**
@@ -34,6 +35,13 @@ export interface AgentConfig {
    * as its `ENI` resource. Absent: no limit is registered.
    */
   readonly taskEniLimit?: number;
+  /**
+   * The IPv4 address other hosts reach this one on (BERTH_HOST_ADDRESS): containers' published
+   * ports bind there, and it is registered as the attribute `berth.host-address`, where load
+   * balancers connect to this host's `instance` targets. Absent: ports bind on 127.0.0.1, reachable
+   * from this host only (one-machine setups such as `berth up`).
+   */
+  readonly hostAddress?: string;
 }
 
 /** The ports ECS reserves on every container instance: SSH, the Docker daemon, the agent. */
@@ -81,6 +89,7 @@ export function agentConfig(env: Readonly<Record<string, string | undefined>>): 
     taskMetadataPort: port('BERTH_TASK_METADATA_PORT', value('BERTH_TASK_METADATA_PORT')),
     gpuIds: gpuIds(value('ECS_ENABLE_GPU_SUPPORT') === 'true', value('BERTH_GPU_IDS')),
     ...eniLimit(value('BERTH_TASK_ENI_LIMIT')),
+    ...hostAddress(value('BERTH_HOST_ADDRESS')),
   };
 }
 
@@ -175,4 +184,10 @@ function attributes(text: string | undefined): Record<string, string> {
     out[k] = v;
   }
   return out;
+}
+
+function hostAddress(text: string | undefined): { hostAddress?: string } {
+  if (text === undefined) return {};
+  if (!isIPv4(text)) throw new Error(`BERTH_HOST_ADDRESS must be an IPv4 address, not '${text}'.`);
+  return { hostAddress: text };
 }

@@ -1,4 +1,5 @@
 import type { Attribute, RegisterContainerInstanceCommandInput } from '@aws-sdk/client-ecs';
+import { HOST_ADDRESS_ATTRIBUTE } from '../core/ecs/container-instance.js';
 import type { AgentConfig } from './config.js';
 
 /** What the agent knows about its host (read once at start by the composition root). */
@@ -53,6 +54,9 @@ export function registrationRequest(
     { name: 'ecs.availability-zone', value: config.availabilityZone },
     ...capabilities(config).map((name) => ({ name })),
     ...Object.entries(config.instanceAttributes).map(([name, value]) => ({ name, value })),
+    ...(config.hostAddress !== undefined
+      ? [{ name: HOST_ADDRESS_ATTRIBUTE, value: config.hostAddress }]
+      : []),
   ];
   return {
     cluster: config.cluster,

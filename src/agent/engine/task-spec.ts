@@ -149,7 +149,10 @@ export class ContainerRefusedError extends Error {
   }
 }
 
-export type EngineSettings = Pick<AgentConfig, 'disablePrivileged' | 'containerStopTimeoutSeconds'>;
+export type EngineSettings = Pick<
+  AgentConfig,
+  'disablePrivileged' | 'containerStopTimeoutSeconds' | 'hostAddress'
+>;
 
 /** The last segment of a task ARN (`…:task/<cluster>/<id>`), or the whole string. */
 export function taskId(taskArn: string): string {
@@ -297,6 +300,7 @@ export function containerSpecFor(
       ? {
           portMappings: container.portMappings.map((p) => ({
             containerPort: p.containerPort,
+            ...(settings.hostAddress !== undefined ? { hostIp: settings.hostAddress } : {}),
             ...(p.hostPort !== undefined ? { hostPort: p.hostPort } : {}),
             ...(p.protocol !== undefined ? { protocol: p.protocol } : {}),
           })),

@@ -6,17 +6,14 @@ import type {
   ModelLoadBalancer,
   TargetHealthReport,
 } from '../../core/elbv2/data-plane.js';
+import { HOST_ADDRESS_ATTRIBUTE } from '../../core/ecs/container-instance.js';
 import { isPresent } from '../../core/elbv2/targets.js';
 import type { Certificate, TargetRecord, TargetGroupRecord } from '../../core/elbv2/types.js';
 import type { ControlDeps } from '../context.js';
 
 export type { LoadBalancingModel, TargetHealthReport } from '../../core/elbv2/data-plane.js';
 
-/**
- * The attribute an agent registers with the address its published ports answer on (the load
- * balancer connects there for `instance` targets). Absent: the host is this machine (127.0.0.1).
- */
-export const HOST_ADDRESS_ATTRIBUTE = 'berth.host-address';
+/** An instance without `berth.host-address` publishes its ports on this machine's loopback. */
 const LOOPBACK = '127.0.0.1';
 
 /** The certificate material for a listener's certificate ARNs; none until a store holds it. */

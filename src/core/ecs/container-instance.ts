@@ -51,6 +51,12 @@ export interface InstanceAttribute {
 
 export const TARGET_TYPE = 'container-instance';
 
+/**
+ * The attribute an agent registers with the address its published ports answer on
+ * (BERTH_HOST_ADDRESS): where load balancers connect to its `instance` targets.
+ */
+export const HOST_ADDRESS_ATTRIBUTE = 'berth.host-address';
+
 // ---------------------------------------------------------------------------------------------
 // Attributes
 
