@@ -47,7 +47,12 @@ const model: LoadBalancingModel = {
       listeners: [listenerOn(port, [defaultRule(forward(tgArn('bench')))])],
     },
   ],
-  targetGroups: [group('bench', backendPorts.map((p) => targetOf(p)))],
+  targetGroups: [
+    group(
+      'bench',
+      backendPorts.map((p) => targetOf(p)),
+    ),
+  ],
 };
 const { faults } = await driver.apply(model);
 if (faults.length > 0) throw new Error(`listener faults: ${JSON.stringify(faults)}`);

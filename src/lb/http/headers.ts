@@ -16,18 +16,52 @@ const HOP_BY_HOP = new Set([
 ]);
 
 export function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const named = new Set(
-    String(headers.connection ?? '')
-      .split(',')
-      .map((token) => token.trim().toLowerCase())
-      .filter((token) => token !== ''),
-  );
+  const named = connectionTokens(headers.connection);
   const kept: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name) === true) continue;
     kept[name] = value;
   }
   return kept;
+}
+
+/**
+ * What a target gets of a client's request headers, built in one pass (this runs for every proxied
+ * request): `withoutHopByHop`, less `Expect` (node:http answers 100 Continue itself and undici
+ * refuses to send it), plus `addForwarded`'s X-Forwarded-*.
+ */
+export function upstreamRequestHeaders(
+  headers: IncomingHttpHeaders,
+  client: string,
+  protocol: 'http' | 'https',
+  port: number,
+): Record<string, string | string[]> {
+  const named = connectionTokens(headers.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || name === 'expect' || named?.has(name) === true)
+      continue;
+    out[name] = value;
+  }
+  const sent = out['x-forwarded-for'];
+  const before = Array.isArray(sent) ? sent.join(', ') : (sent ?? '');
+  out['x-forwarded-for'] = before === '' ? client : `${before}, ${client}`;
+  out['x-forwarded-proto'] = protocol;
+  out['x-forwarded-port'] = String(port);
+  return out;
+}
+
+/** The header names a Connection header lists (lower-cased); undefined when it names none. */
+function connectionTokens(connection: string | string[] | undefined): Set<string> | undefined {
+  if (connection === undefined) return undefined;
+  const named = new Set<string>();
+  for (const token of String(connection).split(',')) {
+    const name = token.trim().toLowerCase();
+    // `keep-alive` is hop-by-hop anyway: the common `Connection: keep-alive` needs no set.
+    if (name !== '' && name !== 'keep-alive') named.add(name);
+  }
+  return named.size === 0 ? undefined : named;
 }
 
 /** The client's address as ELB writes it: IPv4-mapped IPv6 (`::ffff:10.0.0.1`) as plain IPv4. */

@@ -37,16 +37,21 @@ export async function startHttpListener(
   const route = (req: IncomingMessage): { action: Action | undefined; view: RequestView } => {
     const url = req.url ?? '/';
     const queryAt = url.indexOf('?');
+    let query: URLSearchParams | undefined;
     const view: RequestView = {
       method: req.method ?? 'GET',
       host: req.headers.host ?? '',
       path: queryAt === -1 ? url : url.slice(0, queryAt),
-      query: new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1)),
+      // Parsed only when a query-string condition reads it (most requests meet none).
+      get query(): URLSearchParams {
+        query ??= new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
+        return query;
+      },
       headers: req.headers,
       sourceIp: clientAddress(req.socket.remoteAddress),
     };
-    const rule = matchRule(rules, view);
-    const action = rule?.actions.toSorted((a, b) => a.Order - b.Order)[0];
+    const actions = matchRule(rules, view)?.actions;
+    const action = actions?.length === 1 ? actions[0] : actions?.toSorted((a, b) => a.Order - b.Order)[0];
     return { action, view };
   };
 
