@@ -1,10 +1,7 @@
 import {
   CreateServiceCommand,
-  DescribeServicesCommand,
   DescribeTasksCommand,
-  ListTasksCommand,
   UpdateServiceCommand,
-  type Service,
   type Task,
 } from '@aws-sdk/client-ecs';
 import {
@@ -32,6 +29,7 @@ import {
 import { elbClient, fixed404, forwardTo, path } from '../support/elbv2.js';
 import { dockerSkipReason, testDocker } from '../support/images.js';
 import { fastDataPlane } from '../support/data-plane.js';
+import { serviceProbes } from '../support/services.js';
 
 /**
  * Issue 6's "Must show" with real containers: an application load balancer with two path rules in
@@ -71,25 +69,10 @@ describe(
     let orders: string;
     const docker = testDocker();
 
-    const describeService = async (name: string): Promise<Service> =>
-      (await c.ecs.send(new DescribeServicesCommand({ cluster: c.cluster, services: [name] })))
-        .services?.[0] as Service;
-    const liveTasks = async (name: string): Promise<Task[]> => {
-      const arns =
-        (await c.ecs.send(new ListTasksCommand({ cluster: c.cluster, serviceName: name }))).taskArns ?? [];
-      if (arns.length === 0) return [];
-      return (await c.ecs.send(new DescribeTasksCommand({ cluster: c.cluster, tasks: arns }))).tasks ?? [];
-    };
-    const steady = (name: string, timeoutMs = 90_000) =>
-      until(
-        `service ${name} to reach a steady state`,
-        async () => {
-          const s = await describeService(name);
-          const one = s.deployments?.length === 1 && s.deployments[0]?.rolloutState === 'COMPLETED';
-          return one && s.runningCount === s.desiredCount ? s : undefined;
-        },
-        timeoutMs,
-      );
+    const { describeService, liveTasks, steady } = serviceProbes(
+      () => c.ecs,
+      () => c.cluster,
+    );
     const get = async (route: string): Promise<{ status: number; body: string }> => {
       const res = await request(`http://127.0.0.1:${port}${route}`);
       return { status: res.statusCode, body: (await res.body.text()).trim() };
@@ -177,7 +160,7 @@ describe(
       );
       await service('users', await web('/api/user'), users);
       await service('orders', await web('/api/order'), orders);
-      await Promise.all([steady('users'), steady('orders')]);
+      await Promise.all([steady('users', 90_000), steady('orders', 90_000)]);
     });
     after(async () => {
       elb?.destroy();

@@ -1,12 +1,4 @@
-import {
-  CreateServiceCommand,
-  DescribeServicesCommand,
-  DescribeTasksCommand,
-  ListTasksCommand,
-  UpdateServiceCommand,
-  type Service,
-  type Task,
-} from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { aws } from '../support/berth-process.js';
@@ -19,6 +11,7 @@ import {
   type DockerHarness,
 } from '../support/docker-agent.js';
 import { dockerSkipReason, testDocker } from '../support/images.js';
+import { serviceProbes } from '../support/services.js';
 
 /**
  * Services on the real Docker engine (issue 5's "Must show"): a service of 3 keeps 3 tasks when a
@@ -33,25 +26,10 @@ describe('services on Docker', { skip: dockerSkip, timeout: 180_000 }, () => {
   let c: ClusterHarness;
   const docker = testDocker();
 
-  const describeService = async (name: string): Promise<Service> =>
-    (await c.ecs.send(new DescribeServicesCommand({ cluster: c.cluster, services: [name] })))
-      .services?.[0] as Service;
-  const liveTasks = async (name: string): Promise<Task[]> => {
-    const arns =
-      (await c.ecs.send(new ListTasksCommand({ cluster: c.cluster, serviceName: name }))).taskArns ?? [];
-    if (arns.length === 0) return [];
-    return (await c.ecs.send(new DescribeTasksCommand({ cluster: c.cluster, tasks: arns }))).tasks ?? [];
-  };
-  const steady = (name: string, timeoutMs = 60_000) =>
-    until(
-      `service ${name} to reach a steady state`,
-      async () => {
-        const s = await describeService(name);
-        const one = s.deployments?.length === 1 && s.deployments[0]?.rolloutState === 'COMPLETED';
-        return one && s.runningCount === s.desiredCount ? s : undefined;
-      },
-      timeoutMs,
-    );
+  const { describeService, liveTasks, steady } = serviceProbes(
+    () => c.ecs,
+    () => c.cluster,
+  );
 
   before(async () => {
     h = await startDockerHarness({ serviceScheduler: { intervalMs: 250, noHealthCheckWaitMs: 1000 } });
