@@ -8,8 +8,8 @@ import type { ContainerView, TaskView } from '../../src/agent/engine/task-runner
 
 /**
  * The agent's reporter against a recording ECS client and channel: what goes out, in what order,
- * in how many calls (pull times folded into the task's RUNNING/STOPPED report, identical reports
- * not repeated, health through BerthAgentV1.SubmitHealth, batched per task), and retries.
+ * in how many calls (changes of a task waiting behind a call batched into one, pull times folded
+ * into the task's RUNNING/STOPPED report, identical reports not repeated, health through BerthAgentV1.SubmitHealth, batched per task), and retries.
  */
 
 const CLUSTER = 'c';
@@ -88,58 +88,88 @@ function container(name: string, over: Partial<ContainerView> = {}): ContainerVi
 }
 
 describe('Reporter', () => {
-  it('folds the pull times into the RUNNING report: a start is three calls', async () => {
+  it('a start is two calls: the launch, then the container and the task RUNNING together (pull times folded in)', async () => {
     const h = harness();
     h.reporter.report(container('web'));
     h.reporter.report(task());
+    await h.reporter.drained(); // the engine pulls and creates the container meanwhile
     h.reporter.report(task({ pullStartedAt: at(1) }));
     h.reporter.report(task({ pullStartedAt: at(1), pullStoppedAt: at(2) }));
     h.reporter.report(container('web', { lastStatus: 'RUNNING', runtimeId: 'r1', imageDigest: 'sha256:d' }));
     h.reporter.report(task({ lastStatus: 'RUNNING', pullStartedAt: at(1), pullStoppedAt: at(2) }));
     await h.reporter.drained();
-    assert.deepEqual(h.ops(), [
-      'SubmitContainerStateChange',
-      'SubmitContainerStateChange',
-      'SubmitTaskStateChange',
-    ]);
-    assert.deepEqual(h.calls[2]!.input, {
+    assert.deepEqual(h.ops(), ['SubmitContainerStateChange', 'SubmitTaskStateChange']);
+    assert.deepEqual(h.calls[1]!.input, {
       cluster: CLUSTER,
       task: TASK,
       status: 'RUNNING',
       pullStartedAt: at(1),
       pullStoppedAt: at(2),
-      containers: [{ containerName: 'web', imageDigest: 'sha256:d' }],
+      containers: [
+        {
+          containerName: 'web',
+          imageDigest: 'sha256:d',
+          status: 'RUNNING',
+          runtimeId: 'r1',
+          networkBindings: [],
+        },
+      ],
     });
   });
 
-  it('sends an exit before its task STOPPED, and an identical report once', async () => {
+  it('while a call is out, the next changes of the task wait and go in one call, in order', async () => {
+    const h = harness();
+    h.reporter.report(container('a', { lastStatus: 'RUNNING', runtimeId: 'ra' }));
+    // Not drained: the first call is out; these join one batch behind it.
+    await Promise.resolve();
+    h.reporter.report(container('b', { lastStatus: 'RUNNING', runtimeId: 'rb' }));
+    h.reporter.report(container('a', { lastStatus: 'STOPPED', runtimeId: 'ra', exitCode: 0 }));
+    h.reporter.report(task({ lastStatus: 'RUNNING' }));
+    await h.reporter.drained();
+    assert.deepEqual(h.ops(), ['SubmitContainerStateChange', 'SubmitTaskStateChange']);
+    const batched = h.calls[1]!.input as {
+      status: string;
+      containers: { containerName: string; status: string }[];
+    };
+    assert.equal(batched.status, 'RUNNING');
+    assert.deepEqual(
+      batched.containers.map((c) => [c.containerName, c.status]),
+      [
+        ['b', 'RUNNING'],
+        ['a', 'STOPPED'],
+      ],
+    );
+  });
+
+  it('sends an exit with its task STOPPED in one report, and an identical report once', async () => {
     const h = harness();
     const running = container('web', { lastStatus: 'RUNNING', runtimeId: 'r1' });
     h.reporter.report(running);
     h.reporter.report(task({ lastStatus: 'RUNNING', pullStartedAt: at(1), pullStoppedAt: at(2) }));
+    await h.reporter.drained();
     h.reporter.report({ ...running, startedAt: at(3) }); // a view change the control plane does not take
     h.reporter.report(
       task({ lastStatus: 'RUNNING', pullStartedAt: at(1), pullStoppedAt: at(2), startedAt: at(3) }),
     );
+    await h.reporter.drained();
+    assert.equal(h.calls.length, 1, 'nothing new, nothing sent');
     h.reporter.report(container('web', { lastStatus: 'STOPPED', runtimeId: 'r1', exitCode: 3 }));
     h.reporter.report(task({ lastStatus: 'STOPPING', pullStartedAt: at(1), pullStoppedAt: at(2) }));
     h.reporter.report(task({ lastStatus: 'STOPPED', stoppedReason: 'Essential container in task exited' }));
     await h.reporter.drained();
-    assert.deepEqual(h.ops(), [
-      'SubmitContainerStateChange',
-      'SubmitTaskStateChange',
-      'SubmitContainerStateChange',
-      'SubmitTaskStateChange',
-    ]);
-    assert.equal(h.calls[2]!.input.exitCode, 3);
-    assert.equal(h.calls[3]!.input.status, 'STOPPED');
+    assert.deepEqual(h.ops(), ['SubmitTaskStateChange', 'SubmitTaskStateChange']);
+    const stopped = h.calls[1]!.input as { status: string; containers: { exitCode?: number }[] };
+    assert.equal(stopped.status, 'STOPPED');
+    assert.equal(stopped.containers[0]?.exitCode, 3);
   });
 
   it('a container that stops before the task ran carries the pull times (its task may stop on it)', async () => {
     const h = harness();
     h.reporter.report(container('web'));
     h.reporter.report(task({ pullStartedAt: at(1) }));
+    await h.reporter.drained();
     h.reporter.report(container('web', { lastStatus: 'STOPPED', reason: 'CannotPullContainerError: no' }));
+    await h.reporter.drained(); // sent alone: the task's STOPPED comes later
     h.reporter.report(
       task({ lastStatus: 'STOPPED', pullStartedAt: at(1), stoppedReason: 'Task failed to start' }),
     );
@@ -179,13 +209,8 @@ describe('Reporter', () => {
       container('a', { lastStatus: 'RUNNING', runtimeId: 'ra', healthStatus: 'HEALTHY', startedAt: at(9) }),
     );
     await h.reporter.drained();
-    assert.deepEqual(h.ops(), [
-      'SubmitContainerStateChange',
-      'SubmitContainerStateChange',
-      'SubmitTaskStateChange',
-      'SubmitHealth',
-    ]);
-    assert.deepEqual(h.calls[3]!.input, {
+    assert.deepEqual(h.ops(), ['SubmitTaskStateChange', 'SubmitHealth']);
+    assert.deepEqual(h.calls[1]!.input, {
       cluster: CLUSTER,
       containerInstanceArn: INSTANCE,
       tasks: [

@@ -1,4 +1,4 @@
-import { CreateServiceCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, UpdateServiceCommand, type Task } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { aws } from '../support/berth-process.js';

@@ -4,6 +4,7 @@ import {
   type ECSClient,
   type SubmitContainerStateChangeCommandInput,
   type SubmitTaskStateChangeCommandInput,
+  type ContainerStateChange,
 } from '@aws-sdk/client-ecs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -47,9 +48,12 @@ export interface PullTimes {
 }
 
 export function containerSubmission(view: ContainerView): SubmitContainerStateChangeCommandInput {
+  return { cluster: view.cluster, task: view.taskArn, ...containerChange(view) };
+}
+
+/** A container's state as SubmitTaskStateChange's `containers` entries carry it. */
+function containerChange(view: ContainerView): ContainerStateChange & { containerName: string } {
   return {
-    cluster: view.cluster,
-    task: view.taskArn,
     containerName: view.containerName,
     status: view.lastStatus,
     ...(view.runtimeId !== undefined ? { runtimeId: view.runtimeId } : {}),
@@ -61,20 +65,6 @@ export function containerSubmission(view: ContainerView): SubmitContainerStateCh
       hostPort: b.hostPort,
       protocol: b.protocol,
     })),
-  };
-}
-
-/** A container's report with the task's pull times: SubmitTaskStateChange without a task status. */
-export function containerWithPullTimes(
-  view: ContainerView,
-  pull: PullTimes,
-): SubmitTaskStateChangeCommandInput {
-  const { cluster, task, containerName, ...change } = containerSubmission(view);
-  return {
-    cluster,
-    task,
-    ...pullTimes(pull),
-    containers: [{ containerName, ...change }],
   };
 }
 
@@ -122,17 +112,36 @@ interface TaskSent {
 
 /** A SubmitHealth call not begun yet: later health changes of the same task join it. */
 interface HealthBatch {
+  readonly kind: 'health';
   readonly cluster: string;
   readonly taskArn: string;
   readonly containers: Map<string, HealthStatus>;
   started: boolean;
 }
 
+/**
+ * State changes of one task not sent yet: later container reports of the same task join it (the
+ * latest per container), and so does the task's own report. Sent as one call — a lone container
+ * change as SubmitContainerStateChange, anything more as one SubmitTaskStateChange carrying the
+ * containers, as the ECS agent batches them. The control plane applies a report's container
+ * changes before its task status, so the order within the batch is kept.
+ */
+interface StateBatch {
+  readonly kind: 'state';
+  readonly cluster: string;
+  readonly taskArn: string;
+  readonly containers: Map<string, ContainerStateChange & { containerName: string }>;
+  /** Pull times a container's STOPPED report carries (its task may stop on it). */
+  pull?: PullTimes;
+  task?: SubmitTaskStateChangeCommandInput;
+  started: boolean;
+}
+
 export class Reporter {
   private chain: Promise<void> = Promise.resolve();
   private readonly tasks = new Map<string, TaskSent>();
-  /** The last thing queued, when it is a health batch that has not begun. */
-  private tail: HealthBatch | undefined;
+  /** The last thing queued, while it has not begun: later reports of the same task may join it. */
+  private tail: HealthBatch | StateBatch | undefined;
   private channel: { readonly client: HealthChannel; readonly containerInstanceArn: string } | undefined;
   private readonly attached: Promise<void>;
   private markAttached: () => void = () => undefined;
@@ -181,17 +190,12 @@ export class Reporter {
     if (sent.containers.get(view.containerName) !== text) {
       sent.containers.set(view.containerName, text);
       const pull = JSON.stringify(pullTimes(sent.pull));
-      if (view.lastStatus === 'STOPPED' && sent.pull.pullStartedAt !== undefined && sent.pullSent !== pull) {
-        sent.pullSent = pull;
-        const withPull = containerWithPullTimes(view, sent.pull);
-        this.enqueue(view.taskArn, 'container', () =>
-          this.client.send(new SubmitTaskStateChangeCommand(withPull), { abortSignal: this.signal }),
-        );
-      } else {
-        this.enqueue(view.taskArn, 'container', () =>
-          this.client.send(new SubmitContainerStateChangeCommand(input), { abortSignal: this.signal }),
-        );
-      }
+      const withPull =
+        view.lastStatus === 'STOPPED' && sent.pull.pullStartedAt !== undefined && sent.pullSent !== pull;
+      if (withPull) sent.pullSent = pull;
+      const batch = this.stateBatch(view.cluster, view.taskArn);
+      batch.containers.set(view.containerName, containerChange(view));
+      if (withPull) batch.pull = sent.pull;
     }
     if (view.healthStatus !== (sent.health.get(view.containerName) ?? 'UNKNOWN')) {
       sent.health.set(view.containerName, view.healthStatus);
@@ -208,23 +212,31 @@ export class Reporter {
     if (sent.task === text) return;
     sent.task = text;
     sent.pullSent = JSON.stringify(sent.pull);
-    this.enqueue(view.taskArn, 'task', () =>
-      this.client.send(new SubmitTaskStateChangeCommand(input), { abortSignal: this.signal }),
-    );
+    this.stateBatch(view.cluster, view.taskArn).task = input;
   }
 
-  private enqueue(taskArn: string, kind: string, send: () => Promise<unknown>): void {
-    this.tail = undefined;
-    this.chain = this.chain.then(() => this.deliver(send, taskArn, kind));
+  /** The batch a state change of this task joins: the tail if it is this task's and not begun. */
+  private stateBatch(cluster: string, taskArn: string): StateBatch {
+    const tail = this.tail;
+    if (tail?.kind === 'state' && !tail.started && tail.taskArn === taskArn) return tail;
+    const batch: StateBatch = { kind: 'state', cluster, taskArn, containers: new Map(), started: false };
+    this.tail = batch;
+    this.chain = this.chain.then(() => {
+      batch.started = true;
+      const send = stateCall(batch);
+      return this.deliver(() => this.client.send(send, { abortSignal: this.signal }), taskArn, 'state');
+    });
+    return batch;
   }
 
   private enqueueHealth(cluster: string, taskArn: string, container: string, health: HealthStatus): void {
     const tail = this.tail;
-    if (tail !== undefined && !tail.started && tail.taskArn === taskArn) {
+    if (tail?.kind === 'health' && !tail.started && tail.taskArn === taskArn) {
       tail.containers.set(container, health);
       return;
     }
     const batch: HealthBatch = {
+      kind: 'health',
       cluster,
       taskArn,
       containers: new Map([[container, health]]),
@@ -272,6 +284,28 @@ export class Reporter {
       }
     }
   }
+}
+
+/** One call for a batch (see StateBatch). */
+function stateCall(batch: StateBatch): SubmitContainerStateChangeCommand | SubmitTaskStateChangeCommand {
+  const [only, ...more] = [...batch.containers.values()];
+  if (only !== undefined && more.length === 0 && batch.task === undefined && batch.pull === undefined) {
+    return new SubmitContainerStateChangeCommand({ cluster: batch.cluster, task: batch.taskArn, ...only });
+  }
+  // The task report's containers carry image digests; a batched container change adds its state.
+  const containers = new Map<string, ContainerStateChange>(
+    (batch.task?.containers ?? []).map((c) => [c.containerName ?? '', c]),
+  );
+  for (const change of batch.containers.values()) {
+    containers.set(change.containerName, { ...containers.get(change.containerName), ...change });
+  }
+  return new SubmitTaskStateChangeCommand({
+    ...(batch.pull !== undefined ? pullTimes(batch.pull) : {}),
+    ...batch.task,
+    cluster: batch.cluster,
+    task: batch.taskArn,
+    ...(containers.size > 0 ? { containers: [...containers.values()] } : {}),
+  });
 }
 
 /** The service's error code: the SDK's exception name, or the channel's code. */
