@@ -97,11 +97,13 @@ describe('BerthAgentV1.Poll', () => {
     assert.deepEqual(full.overrides, {});
     const knownVersions = { [taskArn]: task.version };
 
-    // Nothing changed: held for waitSeconds, then answered anyway.
+    // Nothing changed: held for waitSeconds, then answered anyway — naming the task the agent
+    // already holds instead of describing it again.
     const started = Date.now();
     const held = await poll({ cluster, containerInstanceArn: instanceArn, knownVersions, waitSeconds: 1 });
     assert.ok(Date.now() - started >= 900, 'held until the timeout');
-    assert.equal(tasksOf(held)[0]?.version, task.version);
+    assert.deepEqual(tasksOf(held), []);
+    assert.deepEqual((held.json as { unchanged: string[] }).unchanged, [taskArn]);
 
     // A StopTask during the hold answers it early with the new version and the stop request.
     const waiting = poll({ cluster, containerInstanceArn: instanceArn, knownVersions, waitSeconds: 20 });

@@ -205,10 +205,11 @@ describe('BerthAgentV1.SubmitHealth → DescribeTasks healthStatus', () => {
     const answer = await held;
     assert.equal(answer.status, 200, answer.text);
     assert.ok(Date.now() - started >= 1900, `the Poll answered after ${Date.now() - started} ms`);
+    const unchangedAnswer = answer.json as { tasks: unknown[]; unchanged: string[] };
+    assert.deepEqual(unchangedAnswer.tasks, [], 'the version the agent acts on did not change');
     assert.deepEqual(
-      (answer.json as { tasks: { version: number }[] }).tasks.map((t) => t.version),
-      tasks.map((t) => t.version),
-      'the version the agent acts on did not change',
+      unchangedAnswer.unchanged,
+      tasks.map((t) => t.taskArn),
     );
     assert.equal((await healthOf(ran)).task, 'HEALTHY');
   });

@@ -46,7 +46,10 @@ export interface TaskAssociation {
 }
 
 export interface PollResponse {
+  /** Tasks assigned here that the agent did not list at their current version, in full. */
   readonly tasks: readonly AgentTask[];
+  /** Tasks assigned here that the agent listed at their current version: ARNs only. */
+  readonly unchanged: readonly string[];
 }
 
 export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
@@ -176,7 +179,8 @@ export class ChannelClient extends SignedJsonClient {
   async poll(request: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
     const { json, status, text } = await this.call(AGENT_TARGET, request, signal);
     if (!Array.isArray(json.tasks)) throw new ChannelError('InvalidResponse', status, text.slice(0, 200));
-    return { tasks: json.tasks as AgentTask[] };
+    const unchanged = Array.isArray(json.unchanged) ? (json.unchanged as string[]) : [];
+    return { tasks: json.tasks as AgentTask[], unchanged };
   }
 
   async submitHealth(request: SubmitHealthRequest, signal?: AbortSignal): Promise<void> {

@@ -6,7 +6,8 @@ import { taskSpecFrom } from './task-spec-from.js';
 
 /**
  * The agent's poll loop: long-polls `BerthAgentV1.Poll` with the versions it knows, turns every
- * task of the answer into a `TaskSpec` and hands the whole set to `desire` (level-triggered). A
+ * task of the answer into a `TaskSpec` (those it names `unchanged` keep the spec held) and hands
+ * the whole set to `desire` (level-triggered). A
  * task the agent was running that is gone from the answer (the control plane stopped it before
  * any container ran, or it was removed) is desired STOPPED, so nothing keeps running that the
  * control plane no longer assigns here. Errors back off exponentially with jitter; `signal` ends
@@ -43,7 +44,16 @@ export async function runPollLoop(options: PollLoopOptions): Promise<void> {
       );
       delay = POLL_BACKOFF_MS.first;
       const next = new Map<string, TaskSpec>();
+      const nextKnown = new Map<string, number>();
+      // Tasks the answer names as unchanged keep the spec (and version) this agent holds.
+      for (const arn of answer.unchanged) {
+        const version = known.get(arn);
+        if (version !== undefined) nextKnown.set(arn, version);
+        const spec = specs.get(arn);
+        if (spec !== undefined) next.set(arn, spec);
+      }
       for (const task of answer.tasks) {
+        nextKnown.set(task.taskArn, task.version);
         try {
           next.set(task.taskArn, taskSpecFrom(task));
         } catch (err) {
@@ -55,7 +65,7 @@ export async function runPollLoop(options: PollLoopOptions): Promise<void> {
         .map((s) => ({ ...s, desiredStatus: 'STOPPED', version: s.version + 1 }));
       options.desire([...next.values(), ...gone]);
       specs = next;
-      known = new Map(answer.tasks.map((t) => [t.taskArn, t.version]));
+      known = nextKnown;
       // The actors' first runtime calls go out in the microtasks `desire` queued; the next Poll
       // (signing, fetch, and in `berth up` the server's handling of it) waits one turn of the event
       // loop so as not to delay them (measured: ~5 ms off a task start on a busy host).

@@ -22,6 +22,8 @@ import { InstanceNotifier } from './notifier.js';
  * - Poll answers at once when the agent's `knownVersions` differ from the stored tasks (a task it
  *   does not know, a newer version, or a known task that is gone or STOPPED); otherwise it waits on
  *   the `InstanceNotifier` up to `waitSeconds` and answers on the first change, or at the timeout.
+ *   An answer describes in full only the tasks the agent does not know at their version; the rest
+ *   are named in `unchanged` (a host of many tasks is not sent all of them for every change).
  * - Every Poll is a heartbeat: the instance's last-seen time is kept **in memory, per process**
  *   (`lastSeen`), and `agentConnected` is set true (versioned write) when it was false.
  * - `sweep()` is level-triggered: every ACTIVE/DRAINING instance with `agentConnected` true that this
@@ -64,7 +66,13 @@ export interface AgentTask {
 }
 
 export interface PollOutput {
+  /** The instance's tasks the agent does not know at their current version, in full. */
   readonly tasks: AgentTask[];
+  /**
+   * The instance's tasks the agent listed in `knownVersions` at their current version: only their
+   * ARNs, since the agent already holds them. Together with `tasks`, every task assigned here.
+   */
+  readonly unchanged: string[];
 }
 
 export class AgentChannelOperations {
@@ -101,7 +109,12 @@ export class AgentChannelOperations {
       if (remaining <= 0 || this.notifier.isClosed || signal?.aborted === true || differs(tasks, known)) {
         subscription.cancel();
         const definitions = new Map<string, Promise<TaskDefinition>>();
-        return { tasks: await Promise.all(tasks.map((t) => this.agentTask(t, definitions))) };
+        const unchanged = tasks.filter((t) => known[t.arn] === desiredVersionOf(t));
+        const changed = tasks.filter((t) => known[t.arn] !== desiredVersionOf(t));
+        return {
+          tasks: await Promise.all(changed.map((t) => this.agentTask(t, definitions))),
+          unchanged: unchanged.map((t) => t.arn),
+        };
       }
       await subscription.changed;
     }
