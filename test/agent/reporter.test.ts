@@ -95,6 +95,8 @@ describe('Reporter', () => {
     await h.reporter.drained(); // the engine pulls and creates the container meanwhile
     h.reporter.report(task({ pullStartedAt: at(1) }));
     h.reporter.report(task({ pullStartedAt: at(1), pullStoppedAt: at(2) }));
+    h.reporter.report(container('web', { runtimeId: 'r1' })); // created: rides on the next report
+    await h.reporter.drained();
     h.reporter.report(container('web', { lastStatus: 'RUNNING', runtimeId: 'r1', imageDigest: 'sha256:d' }));
     h.reporter.report(task({ lastStatus: 'RUNNING', pullStartedAt: at(1), pullStoppedAt: at(2) }));
     await h.reporter.drained();
@@ -117,11 +119,12 @@ describe('Reporter', () => {
     });
   });
 
-  it('while a call is out, the next changes of the task wait and go in one call, in order', async () => {
+  it('changes of a task made in one turn go in one call, in order, behind the call before', async () => {
     const h = harness();
     h.reporter.report(container('a', { lastStatus: 'RUNNING', runtimeId: 'ra' }));
-    // Not drained: the first call is out; these join one batch behind it.
-    await Promise.resolve();
+    // Not drained: the first call goes out after one turn of the event loop; once it has, these
+    // changes join one batch behind it.
+    while (h.calls.length === 0) await new Promise((resolve) => setImmediate(resolve));
     h.reporter.report(container('b', { lastStatus: 'RUNNING', runtimeId: 'rb' }));
     h.reporter.report(container('a', { lastStatus: 'STOPPED', runtimeId: 'ra', exitCode: 0 }));
     h.reporter.report(task({ lastStatus: 'RUNNING' }));

@@ -186,7 +186,9 @@ export class Reporter {
   private reportContainer(view: ContainerView, sent: TaskSent): void {
     if (view.imageDigest !== undefined) sent.digests.set(view.containerName, view.imageDigest);
     const input = containerSubmission(view);
-    const text = JSON.stringify(input);
+    // A container's runtime id alone (created, not started yet) is not worth a call: it rides on
+    // the container's next report.
+    const text = JSON.stringify(view.lastStatus === 'PENDING' ? { ...input, runtimeId: undefined } : input);
     if (sent.containers.get(view.containerName) !== text) {
       sent.containers.set(view.containerName, text);
       const pull = JSON.stringify(pullTimes(sent.pull));
@@ -221,7 +223,10 @@ export class Reporter {
     if (tail?.kind === 'state' && !tail.started && tail.taskArn === taskArn) return tail;
     const batch: StateBatch = { kind: 'state', cluster, taskArn, containers: new Map(), started: false };
     this.tail = batch;
-    this.chain = this.chain.then(() => {
+    // One turn of the event loop before the batch goes: the engine's next step (a container's
+    // start is seen, then its task turns RUNNING) usually lands in the same call.
+    this.chain = this.chain.then(async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
       batch.started = true;
       const send = stateCall(batch);
       return this.deliver(() => this.client.send(send, { abortSignal: this.signal }), taskArn, 'state');
