@@ -1,10 +1,12 @@
+import type { PreparedCluster } from './prepared.js';
 import { compileQuery, type QueryPredicate } from './query-eval.js';
-import type { QueryNode } from './query-syntax.js';
+import { formatQuery, type QueryNode } from './query-syntax.js';
 import {
   DISTINCT_INSTANCE_UNSATISFIED,
   MEMBER_OF_UNSATISFIED,
   type InstanceSnapshot,
   type RejectReason,
+  type RequiredAttribute,
   type TaskDemand,
 } from './types.js';
 
@@ -52,7 +54,7 @@ export function feasibility(demand: TaskDemand): (instance: InstanceSnapshot) =>
     // Draining instances take no new tasks (UpdateContainerInstancesState).
     if (i.status === 'DRAINING') return 'DRAINING';
     if (!i.agentConnected) return 'AGENT';
-    if (attributes && !hasAttributes(i, demand)) return 'ATTRIBUTE';
+    if (attributes && !hasAttributes(i, demand.requiredAttributes)) return 'ATTRIBUTE';
     if (memberOf.length > 0 && !memberOf.every((p) => p(i))) return MEMBER_OF_UNSATISFIED;
     if (distinct && (i.groupTasks ?? 0) > 0) return DISTINCT_INSTANCE_UNSATISFIED;
     // GPUs before CPU and memory: an instance without enough free GPUs cannot take a GPU task
@@ -67,15 +69,105 @@ export function feasibility(demand: TaskDemand): (instance: InstanceSnapshot) =>
   };
 }
 
-function hasAttributes(instance: InstanceSnapshot, demand: TaskDemand): boolean {
-  return demand.requiredAttributes.every((a) => {
+/** A reason's code in the engine's columns: its index in CHECK_ORDER + 1; 0 is "feasible". */
+export function reasonCode(reason: RejectReason): number {
+  return CHECK_ORDER.indexOf(reason) + 1;
+}
+
+const ATTRIBUTE = reasonCode('ATTRIBUTE');
+const MEMBER_OF = reasonCode(MEMBER_OF_UNSATISFIED);
+const DISTINCT = reasonCode(DISTINCT_INSTANCE_UNSATISFIED);
+const GPU = reasonCode('RESOURCE:GPU');
+const CPU = reasonCode('RESOURCE:CPU');
+const MEMORY = reasonCode('RESOURCE:MEMORY');
+const PORTS = reasonCode('RESOURCE:PORTS');
+const PORTS_UDP = reasonCode('RESOURCE:PORTS_UDP');
+const ENI = reasonCode('RESOURCE:ENI');
+
+/**
+ * `feasibility` over a prepared cluster's columns: the same checks in the same order, giving the
+ * reason's code (`reasonCode`) for the instance at an index. The status checks were done when the
+ * instance was prepared; required attributes and `memberOf` are per-instance bits the prepared
+ * cluster keeps per expression (they read nothing a placement changes); CPU, memory and the
+ * group's tasks are columns; ports, GPUs and attachments, which few demands ask for, are read
+ * from the instance itself (`instances`, the cluster's rows).
+ */
+export function columnFeasibility(
+  demand: TaskDemand,
+  cluster: PreparedCluster,
+  instances: readonly InstanceSnapshot[],
+): (index: number) => number {
+  const { status, cpu, memory, groupTasks } = cluster;
+  const required = demand.requiredAttributes;
+  const attributes =
+    required.length > 0
+      ? cluster.filter(attributesKey(required), (i) => hasAttributes(i, required))
+      : undefined;
+  const memberOf = (demand.memberOf ?? []).map((q) =>
+    cluster.filter(`memberOf:${queryKey(q)}`, predicate(q)),
+  );
+  const distinct = demand.distinctInstance === true;
+  const gpus = demand.gpus ?? 0;
+  const tcp = demand.tcpPorts.length > 0;
+  const udp = demand.udpPorts.length > 0;
+  const attachments = demand.attachments ?? 0;
+  return (index) => {
+    const s = status[index] as number;
+    if (s !== 0) return s;
+    if (attributes !== undefined && attributes[index] === 0) return ATTRIBUTE;
+    for (const bits of memberOf) if (bits[index] === 0) return MEMBER_OF;
+    if (distinct && (groupTasks[index] as number) > 0) return DISTINCT;
+    if (gpus > 0 && gpus > ((instances[index] as InstanceSnapshot).gpuIds?.length ?? 0)) return GPU;
+    if (demand.cpu > (cpu[index] as number)) return CPU;
+    if (demand.memory > (memory[index] as number)) return MEMORY;
+    const i = instances[index] as InstanceSnapshot;
+    if (tcp && !portsFree(i.usedTcpPorts, demand.tcpPorts)) return PORTS;
+    if (udp && !portsFree(i.usedUdpPorts, demand.udpPorts)) return PORTS_UDP;
+    if (attachments > 0 && !attachmentsFree(i, attachments)) return ENI;
+    return 0;
+  };
+}
+
+/**
+ * Names everything of a demand that `columnFeasibility` reads: equal keys, equal verdicts. Kept
+ * per demand object (demands are readonly), since callers that place often reuse theirs.
+ */
+export function demandKey(demand: TaskDemand): string {
+  let key = demandKeys.get(demand);
+  if (key === undefined) demandKeys.set(demand, (key = printDemand(demand)));
+  return key;
+}
+
+const demandKeys = new WeakMap<TaskDemand, string>();
+
+function printDemand(demand: TaskDemand): string {
+  return JSON.stringify([
+    demand.cpu,
+    demand.memory,
+    demand.tcpPorts,
+    demand.udpPorts,
+    demand.gpus ?? 0,
+    demand.attachments ?? 0,
+    demand.distinctInstance === true,
+    attributesKey(demand.requiredAttributes),
+    (demand.memberOf ?? []).map(queryKey),
+  ]);
+}
+
+function attributesKey(required: readonly RequiredAttribute[]): string {
+  return `attributes:${JSON.stringify(required.map((a) => [a.name, a.value ?? null]))}`;
+}
+
+function hasAttributes(instance: InstanceSnapshot, required: readonly RequiredAttribute[]): boolean {
+  return required.every((a) => {
     const have = instance.attributes[a.name];
     return have !== undefined && (a.value === undefined || a.value === have);
   });
 }
 
-/** Each expression is compiled once, however many instances and tasks it is tested on. */
+/** Each expression is compiled (and printed, for its cache key) once, however often it is used. */
 const compiled = new WeakMap<QueryNode, QueryPredicate>();
+const keys = new WeakMap<QueryNode, string>();
 
 function predicate(query: QueryNode): QueryPredicate {
   let p = compiled.get(query);
@@ -83,6 +175,12 @@ function predicate(query: QueryNode): QueryPredicate {
   return p;
 }
 
+/** The expression's text: equal texts are equal expressions, whichever call parsed them. */
+function queryKey(query: QueryNode): string {
+  let k = keys.get(query);
+  if (k === undefined) keys.set(query, (k = formatQuery(query)));
+  return k;
+}
 /** An instance that registered no `ENI` limit takes any number of tasks with attachments. */
 function attachmentsFree(instance: InstanceSnapshot, wanted: number): boolean {
   return (

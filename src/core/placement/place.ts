@@ -1,6 +1,18 @@
-import { CHECK_ORDER, feasibility } from './filters.js';
+import { CHECK_ORDER } from './filters.js';
 import { takeGpus } from './gpus.js';
-import { compileStrategies, hash32, keepLowest, mix32, type RankColumn } from './strategies.js';
+import { bucketMembers, PreparedCluster, type AttributeBuckets } from './prepared.js';
+import {
+  compileStrategies,
+  hash32,
+  keepLowestBucket,
+  keepLowestBuckets,
+  keepLowestHash,
+  keepLowestValue,
+  mix32,
+  RANDOM_SALT,
+  TIE_SALT,
+  type Ranker,
+} from './strategies.js';
 import type {
   Evaluation,
   InstanceSnapshot,
@@ -23,119 +35,156 @@ import type {
  * Pure and synchronous; the snapshot is not modified. The plan's `instances` are what the caller
  * commits with optimistic concurrency on the instances' versions (not this module's concern).
  *
- * Exact, not sampled: every feasible instance is compared for every task. What keeps that cheap
- * is doing once per call what does not change from task to task — feasibility (only the instance
- * that took the last task can change), the instances' seeded hashes, the strategies' columns of
- * scores — so the per-task loop reads typed arrays. test/unit/placement-fast.test.ts checks it
- * against the plainly written engine in test/support/reference-place.ts, plan for plan.
+ * Exact, not sampled: every feasible instance is compared for every task. The input is a snapshot
+ * or a `PreparedCluster` (prepared.ts) of one. A prepared cluster kept between calls also keeps
+ * each demand's verdicts (verdicts.ts), so a call starts from the feasible list and spends, per
+ * task, one narrowing pass per strategy over the candidates left, on typed arrays.
+ * test/unit/placement-fast.test.ts checks it against the plainly written engine in
+ * test/support/reference-place.ts, plan for plan.
  */
 export function place(
-  snapshot: readonly InstanceSnapshot[],
+  input: readonly InstanceSnapshot[] | PreparedCluster,
   demand: TaskDemand,
   count: number,
   strategies: readonly PlacementStrategy[],
   seed: string,
 ): PlacementPlan {
-  const factories = compileStrategies(strategies.length ? strategies : [{ type: 'random' }]);
-  const rejectReason = feasibility(demand);
-  const n = snapshot.length;
-  // Per instance: its id's hash (cached across calls) mixed with the seed's, computed when first
-  // needed (only ties reach it, unless the strategy is random); per task that is mixed with the
-  // task index — integers only, no string hashed per instance and task.
-  const seedHash = hash32(seed);
-  const hashes = new Uint32Array(n);
-  const hashed = new Uint8Array(n);
-  const hashOf = (i: number): number => {
-    if (hashed[i] === 0) {
-      hashes[i] = mix32(idHash((snapshot[i] as InstanceSnapshot).id), seedHash, 0);
-      hashed[i] = 1;
-    }
-    return hashes[i] as number;
-  };
-  const columns: RankColumn[] = factories.map((build) => build(snapshot, hashOf));
-  // Instances are immutable; a task taken replaces the instance's entry (see `take`).
-  const work = snapshot.slice();
+  const rankers = compileStrategies(strategies.length ? strategies : [{ type: 'random' }]);
+  const kept = input instanceof PreparedCluster;
+  const cluster = kept ? input.begin() : PreparedCluster.of(input);
+  // The tasks placed are applied to the cluster's columns as they are placed, and undone before
+  // returning: the caller's prepared cluster is unchanged, and the plan's snapshot records what
+  // changed so that preparing it costs only that (not worth recording for a cluster built for
+  // this call alone, which the record would keep alive).
+  let plan: PlacementPlan | undefined;
+  try {
+    plan = placeOn(cluster, rankers, demand, count, seed);
+    return plan;
+  } finally {
+    cluster.restore(kept ? plan?.instances : undefined);
+  }
+}
 
+function placeOn(
+  cluster: PreparedCluster,
+  rankers: readonly Ranker[],
+  demand: TaskDemand,
+  count: number,
+  seed: string,
+): PlacementPlan {
+  const n = cluster.size;
+  const rows = cluster.instances;
+  const buckets = rankers.map((r) => (r.kind === 'spread-attribute' ? cluster.buckets(r.name) : undefined));
+  const seedHash = hash32(seed);
+  const seeded = (index: number): number => mix32(cluster.idHash(index), seedHash, 0);
   // `live` lists the feasible instances, in any order: the best is chosen by its score tuple and
   // then its id, so the order they are scanned in never changes the plan.
-  const reasons = new Array<RejectReason | undefined>(n);
-  const rejected: Partial<Record<RejectReason, number>> = {};
-  const live = new Int32Array(n);
-  const slot = new Int32Array(n).fill(-1);
-  let liveCount = 0;
-  for (let i = 0; i < n; i++) {
-    const reason = rejectReason(work[i] as InstanceSnapshot);
-    reasons[i] = reason;
-    if (reason === undefined) {
-      slot[i] = liveCount;
-      live[liveCount++] = i;
-    } else rejected[reason] = (rejected[reason] ?? 0) + 1;
-  }
+  const verdicts = cluster.verdictsFor(demand);
+  const { code, live } = verdicts;
+  const rejected = rejectedCounts(verdicts.perCode);
+  const candidates = candidateSpace(n);
+  const first = buckets[0];
+  const second = rankers.length > 1 ? valueColumn(cluster, rankers[1] as Ranker) : undefined;
 
-  const tieBreak = seededTieBreak(hashOf);
-  const candidates = new Int32Array(n);
-  const scratch = new Float64Array(n);
   const placements: string[] = [];
   const evaluations: Evaluation[] = [];
   for (let taskIndex = 0; taskIndex < count; taskIndex++) {
-    evaluations.push({ feasible: liveCount, rejected: { ...rejected } });
-    if (liveCount === 0) {
+    evaluations.push({ feasible: verdicts.liveCount, rejected: { ...rejected } });
+    if (verdicts.liveCount === 0) {
       const rejections: Rejection[] = [];
-      reasons.forEach((reason, index) => {
-        if (reason !== undefined)
-          rejections.push({ instanceId: (work[index] as InstanceSnapshot).id, reason });
-      });
+      for (let i = 0; i < n; i++) {
+        const c = code[i] as number;
+        if (c !== 0)
+          rejections.push({
+            instanceId: (rows[i] as InstanceSnapshot).id,
+            reason: CHECK_ORDER[c - 1] as RejectReason,
+          });
+      }
       return {
         placements,
         unplaced: count - taskIndex,
         failure: explain(rejected, rejections),
         evaluations,
-        instances: work,
+        instances: rows.slice(),
       };
     }
-    // The lowest score tuple, one element at a time: each column keeps only the candidates with
-    // its lowest score, so later columns (and the tie-break) score ever fewer instances.
-    candidates.set(live.subarray(0, liveCount));
-    let left = liveCount;
-    for (const column of columns) {
-      if (left === 1) break;
-      left = column.keepLowest(candidates, left, taskIndex, scratch);
+    // The lowest score tuple, one element at a time: each ranker keeps only the candidates with
+    // its lowest score, so later rankers (and the tie-break) score ever fewer instances. A first
+    // spread over an attribute picks its buckets' feasible instances without scoring the others
+    // (and narrows by a next ranker that reads a column in the same pass).
+    let left = -1;
+    let from = 0;
+    if (first !== undefined) {
+      left = keepLowestBuckets(candidates, code, bucketMembers(first), first.tasks, second);
+      from = second === undefined ? 1 : 2;
     }
-    if (left > 1) left = tieBreak.keepLowest(candidates, left, taskIndex, scratch);
+    if (left < 0) {
+      candidates.set(live.subarray(0, verdicts.liveCount));
+      left = verdicts.liveCount;
+      from = 0;
+    }
+    for (let k = from; k < rankers.length && left > 1; k++) {
+      const r = rankers[k] as Ranker;
+      switch (r.kind) {
+        case 'random':
+          left = keepLowestHash(candidates, left, seeded, taskIndex, RANDOM_SALT);
+          break;
+        case 'binpack':
+        case 'spread-instance':
+          left = keepLowestValue(candidates, left, valueColumn(cluster, r) as Float64Array);
+          break;
+        case 'spread-attribute': {
+          const b = buckets[k] as AttributeBuckets;
+          left = keepLowestBucket(candidates, left, b.bucket, b.tasks);
+          break;
+        }
+      }
+    }
+    if (left > 1) left = keepLowestHash(candidates, left, seeded, taskIndex, TIE_SALT);
     // Equal tuples: the lower instance id wins, so a plan never depends on snapshot order.
     let best = candidates[0] as number;
     for (let j = 1; j < left; j++) {
       const index = candidates[j] as number;
-      if ((work[index] as InstanceSnapshot).id < (work[best] as InstanceSnapshot).id) best = index;
+      if ((rows[index] as InstanceSnapshot).id < (rows[best] as InstanceSnapshot).id) best = index;
     }
 
-    const chosen = work[best] as InstanceSnapshot;
-    const after = take(chosen, demand);
-    work[best] = after;
-    for (const column of columns) column.took(best, after);
-    const now = rejectReason(after);
-    if (now !== undefined) {
-      reasons[best] = now;
-      rejected[now] = (rejected[now] ?? 0) + 1;
-      // Out of `live`: its last entry takes the freed slot.
-      const at = slot[best] as number;
-      const moved = live[--liveCount] as number;
-      live[at] = moved;
-      slot[moved] = at;
-      slot[best] = -1;
+    const chosen = rows[best] as InstanceSnapshot;
+    cluster.apply(best, take(chosen, demand));
+    const now = code[best] as number;
+    if (now !== 0) {
+      const reason = CHECK_ORDER[now - 1] as RejectReason;
+      rejected[reason] = (rejected[reason] ?? 0) + 1;
     }
     placements.push(chosen.id);
   }
-  return { placements, unplaced: 0, evaluations, instances: work };
+  return { placements, unplaced: 0, evaluations, instances: rows.slice() };
 }
 
-/** After the chain: a seeded hash of the instance and the task, so ties fall evenly but replayably. */
-function seededTieBreak(hashOf: (index: number) => number): Pick<RankColumn, 'keepLowest'> {
-  const TIE_SALT = 1;
-  return {
-    keepLowest: (candidates, count, taskIndex, scratch) =>
-      keepLowest(candidates, count, scratch, (i) => mix32(hashOf(i), taskIndex, TIE_SALT)),
-  };
+/** The column a ranker's score is, for those whose score is one. */
+function valueColumn(cluster: PreparedCluster, r: Ranker): Float64Array | undefined {
+  if (r.kind === 'binpack') return r.resource === 'cpu' ? cluster.cpu : cluster.memory;
+  return r.kind === 'spread-instance' ? cluster.groupTasks : undefined;
+}
+
+/**
+ * The count per reason, keyed in CHECK_ORDER (a plain scan keys them in the order first met; no
+ * reader depends on the order, and finding it would cost a scan of the instances).
+ */
+function rejectedCounts(perCode: Int32Array): Partial<Record<RejectReason, number>> {
+  const rejected: Partial<Record<RejectReason, number>> = {};
+  for (let c = 1; c < perCode.length; c++) {
+    const count = perCode[c] as number;
+    if (count > 0) rejected[CHECK_ORDER[c - 1] as RejectReason] = count;
+  }
+  return rejected;
+}
+
+/** The candidates of one task, kept across calls (and grown as needed): `place` is never re-entered. */
+let candidateArray = new Int32Array(0);
+
+function candidateSpace(n: number): Int32Array {
+  if (candidateArray.length < n) candidateArray = new Int32Array(n);
+  return candidateArray;
 }
 
 /**
@@ -149,8 +198,11 @@ export function take(instance: InstanceSnapshot, demand: TaskDemand): InstanceSn
     ...instance,
     remainingCpu: instance.remainingCpu - demand.cpu,
     remainingMemory: instance.remainingMemory - demand.memory,
-    usedTcpPorts: [...instance.usedTcpPorts, ...demand.tcpPorts],
-    usedUdpPorts: [...instance.usedUdpPorts, ...demand.udpPorts],
+    // Port lists are readonly: without ports to add, the instance's own are shared, not copied.
+    usedTcpPorts:
+      demand.tcpPorts.length > 0 ? [...instance.usedTcpPorts, ...demand.tcpPorts] : instance.usedTcpPorts,
+    usedUdpPorts:
+      demand.udpPorts.length > 0 ? [...instance.usedUdpPorts, ...demand.udpPorts] : instance.usedUdpPorts,
     ...(gpus > 0 ? { gpuIds: takeGpus(instance.gpuIds ?? [], gpus).rest } : {}),
     ...(attachments > 0 && instance.remainingAttachments !== undefined
       ? { remainingAttachments: instance.remainingAttachments - attachments }
@@ -174,18 +226,4 @@ export function explain(
     })
     .join('; ');
   return { reason: ordered[0] as RejectReason, detail, counts, rejections };
-}
-
-/** Hashes of instance ids, kept across calls (ids repeat in every placement); bounded. */
-const idHashes = new Map<string, number>();
-const ID_HASHES_MAX = 200_000;
-
-function idHash(id: string): number {
-  let h = idHashes.get(id);
-  if (h === undefined) {
-    if (idHashes.size >= ID_HASHES_MAX) idHashes.clear();
-    h = hash32(id);
-    idHashes.set(id, h);
-  }
-  return h;
 }
