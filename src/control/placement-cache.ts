@@ -1,6 +1,7 @@
 import { parseArn } from '../core/arn.js';
 import type { ContainerInstanceRecord, InstanceAttribute } from '../core/ecs/container-instance.js';
 import { instanceSnapshot, RUNNING_STATUSES } from '../core/ecs/task.js';
+import { prepareCluster, type PreparedCluster } from '../core/placement/prepared.js';
 import type { InstanceSnapshot } from '../core/placement/types.js';
 import type { Repositories, Store } from '../store/index.js';
 
@@ -45,13 +46,28 @@ export class PlacementCache {
    */
   async read(repos: Repositories, cluster: string, group: string): Promise<ClusterSnapshot> {
     const entry = await this.fresh(repos, cluster);
+    const view = groupView(entry, group);
+    // The same object for an instance as long as it is unchanged: the prepared columns are then
+    // updated only for the instances that changed since the group's last placement.
+    const rows = new Map<string, GroupRow>();
     const snapshot: InstanceSnapshot[] = [];
-    for (const instance of entry.instances.values()) {
-      const groupTasks = instance.groups.get(group) ?? 0;
-      snapshot.push(groupTasks === 0 ? instance.base : { ...instance.base, groupTasks });
+    for (const [arn, instance] of entry.instances) {
+      let row = view.rows.get(arn);
+      if (row?.base !== instance.base) {
+        const groupTasks = instance.groups.get(group) ?? 0;
+        row = {
+          base: instance.base,
+          snapshot: groupTasks === 0 ? instance.base : { ...instance.base, groupTasks },
+        };
+      }
+      rows.set(arn, row);
+      snapshot.push(row.snapshot);
     }
+    view.rows = rows;
     return {
       snapshot,
+      // Synchronous with the placement that uses it: the group's previous columns are spent here.
+      prepared: () => (view.prepared = prepareCluster(snapshot, view.prepared)),
       record: (arn) => entry.instances.get(arn)?.record,
       attributes: (arn) => entry.instances.get(arn)?.attributes ?? [],
     };
@@ -68,7 +84,7 @@ export class PlacementCache {
       if (entry?.instances !== undefined && entry.stale.size === 0) return entry as LoadedEntry;
       if (entry === undefined) {
         // Registered before the read starts, so writes made while it runs are heard.
-        entry = { stale: new Set() };
+        entry = { stale: new Set(), groups: new Map() };
         this.clusters.set(cluster, entry);
       }
       const current = entry;
@@ -133,6 +149,11 @@ export class PlacementCache {
 /** What placement sees of a cluster: the snapshot, and the stored instance behind each entry. */
 export interface ClusterSnapshot {
   readonly snapshot: InstanceSnapshot[];
+  /**
+   * The snapshot as the engine's prepared columns, carried over from the group's last placement
+   * (core/placement/prepared.ts). Call it right before `place`, with no await in between.
+   */
+  readonly prepared: () => PreparedCluster;
   /** The instance as stored (with the version the commit checks). */
   record(instanceArn: string): ContainerInstanceRecord | undefined;
   attributes(instanceArn: string): readonly InstanceAttribute[];
@@ -150,9 +171,35 @@ interface CachedInstance {
   readonly groups: ReadonlyMap<string, number>;
 }
 
+/** An instance as one group's placement sees it, kept while its `base` is the cached one. */
+interface GroupRow {
+  readonly base: InstanceSnapshot;
+  readonly snapshot: InstanceSnapshot;
+}
+
+/** One group's last snapshot rows and prepared columns. */
+interface GroupView {
+  rows: Map<string, GroupRow>;
+  prepared?: PreparedCluster;
+}
+
+/** Groups whose prepared columns a cluster keeps (each ≈ 30 bytes per instance plus its caches). */
+const MAX_GROUP_VIEWS = 32;
+
+function groupView(entry: LoadedEntry, group: string): GroupView {
+  let view = entry.groups.get(group);
+  if (view === undefined) {
+    if (entry.groups.size >= MAX_GROUP_VIEWS) entry.groups.clear();
+    view = { rows: new Map() };
+    entry.groups.set(group, view);
+  }
+  return view;
+}
+
 interface ClusterEntry {
   /** The registered (non-INACTIVE) instances; undefined until the first read completes. */
   instances?: Map<string, CachedInstance>;
+  readonly groups: Map<string, GroupView>;
   /** Instances written since they were read. */
   readonly stale: Set<string>;
   /** The read in progress, which other callers wait for. */

@@ -26,6 +26,7 @@ import { Fault, invalidParameter } from '../../core/fault.js';
 import { combineConstraints } from '../../core/placement/constraints.js';
 import { gpuAssignments } from '../../core/placement/gpus.js';
 import { place } from '../../core/placement/place.js';
+import type { PreparedCluster } from '../../core/placement/prepared.js';
 import { checkStrategies } from '../../core/placement/strategies.js';
 import type {
   InstanceSnapshot,
@@ -178,14 +179,21 @@ export async function prepareRun(
   return { launch, demand: { ...launch.demand, ...constraints }, count, strategies };
 }
 
+/**
+ * Plans on the cluster's snapshot; `prepared` (from the placement cache) gives the same snapshot as
+ * the engine's kept columns, so a call costs what changed since the group's last one.
+ */
+export type Decide = (snapshot: InstanceSnapshot[], prepared: () => PreparedCluster) => Decision;
+
 /** RunTask's decision on a snapshot: the plan, and the placements and failures RunTask answers. */
 export function decideRun(
   snapshot: readonly InstanceSnapshot[],
   run: RunPlacement,
   seed: string,
+  prepared?: () => PreparedCluster,
 ): { plan: PlacementPlan; decision: Decision } {
   if (snapshot.length === 0) throw invalidParameter('No Container Instances were found in your cluster.');
-  const plan = place(snapshot, run.demand, run.count, run.strategies, seed);
+  const plan = place(prepared?.() ?? snapshot, run.demand, run.count, run.strategies, seed);
   const failures: Failure[] = [];
   if (plan.failure) {
     for (const r of plan.failure.rejections) {
@@ -212,7 +220,7 @@ function checkLaunchType(launchType: string | undefined): void {
 export async function commitLaunch(
   deps: ControlDeps,
   launch: Launch,
-  decide: (snapshot: InstanceSnapshot[]) => Decision,
+  decide: Decide,
 ): Promise<{ result: TokenResult; placed: readonly string[] }> {
   const { store } = deps;
   let placed: readonly string[] = [];
@@ -258,11 +266,11 @@ export async function placeTasks(
   deps: ControlDeps,
   repos: Repositories,
   launch: Launch,
-  decide: (snapshot: InstanceSnapshot[]) => Decision,
+  decide: Decide,
 ): Promise<{ records: readonly TaskRecord[]; decision: Decision }> {
   const { scope } = deps;
   const view = await readSnapshot(deps, repos, launch.cluster, launch.group);
-  const decision = decide(view.snapshot);
+  const decision = decide(view.snapshot, view.prepared);
   // Each task's GPU ids, as the plan reserved them on the snapshot it was made from.
   const gpuIds = gpuAssignments(view.snapshot, decision.placements, launch.demand);
   const perInstance = new Map<string, Held[]>();

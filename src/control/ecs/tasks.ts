@@ -40,7 +40,6 @@ import { agentDesiredStatus, nextTaskState } from '../../core/ecs/task-lifecycle
 import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
 import { place } from '../../core/placement/place.js';
-import type { InstanceSnapshot } from '../../core/placement/types.js';
 import type { Repositories, TokenResult } from '../../store/index.js';
 import type { ControlDeps } from '../context.js';
 import { LOST, retryOnConflict } from '../optimistic.js';
@@ -48,9 +47,9 @@ import {
   LostRace,
   commitLaunch,
   decideRun,
+  type Decide,
   prepareLaunch,
   prepareRun,
-  type Decision,
   type Launch,
 } from './task-launch.js';
 import { type ClusterOperations } from './clusters.js';
@@ -83,7 +82,10 @@ export class TaskOperations {
     const cached = await this.cached(prepared.launch);
     if (cached) return cached;
     const seed = randomBytes(8).toString('hex');
-    return this.launch(prepared.launch, (snapshot) => decideRun(snapshot, prepared, seed).decision);
+    return this.launch(
+      prepared.launch,
+      (snapshot, cluster) => decideRun(snapshot, prepared, seed, cluster).decision,
+    );
   }
 
   /** StartTask: one task on each named instance (which must be able to take it). */
@@ -271,10 +273,7 @@ export class TaskOperations {
   // -------------------------------------------------------------------------------------------
 
   /** Commits a launch, wakes the agents of the instances that got tasks, and answers. */
-  private async launch(
-    launch: Launch,
-    decide: (snapshot: InstanceSnapshot[]) => Decision,
-  ): Promise<RunTaskResponse> {
+  private async launch(launch: Launch, decide: Decide): Promise<RunTaskResponse> {
     const { result, placed } = await commitLaunch(this.deps, launch, decide);
     for (const arn of new Set(placed)) this.deps.notifier?.signal(arn);
     return this.answer(result);

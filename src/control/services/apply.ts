@@ -157,11 +157,11 @@ async function startTasks(
   if (definition === undefined) return { records: [] };
   const launch = await serviceLaunch(repos, service, definition, start.deploymentId);
   let failure: PlacementFailure | undefined;
-  const { records } = await placeTasks(deps, repos, launch, (snapshot) => {
+  const { records } = await placeTasks(deps, repos, launch, (snapshot, prepared) => {
     // A DAEMON task goes to its instance; a REPLICA one wherever the strategies say.
     const candidates =
       start.containerInstanceArn === undefined
-        ? snapshot
+        ? prepared()
         : snapshot.filter((i) => i.id === start.containerInstanceArn);
     const planned = place(
       candidates,
