@@ -5,6 +5,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { HaproxyDriver } from '../src/lb/haproxy/driver.js';
+import { LB, defaultRule, forward, group, listenerOn, targetOf, tgArn } from '../test/support/lb-http.js';
 import { startChild, type ServerChild } from './lib/child.js';
 import { topCosts, type CpuProfile } from './lib/profiler.js';
 
@@ -16,9 +19,11 @@ import { topCosts, type CpuProfile } from './lib/profiler.js';
  * child; Berth's data plane alone (bench/lb-serve.ts: a BuiltInDriver applied with a hand-built
  * model) in another; nginx (/usr/sbin/nginx) as a reverse proxy to the same backends, twice —
  * `worker_processes 1` (one process, like Berth) and `worker_processes auto` — from configs in a
- * temp dir; wrk (/usr/bin/wrk) as the load generator.
+ * temp dir; HAProxy (/usr/sbin/haproxy) programmed by Berth's HaproxyDriver (src/lb/haproxy/) from
+ * the same hand-built model as lb-serve.ts (HAProxy's default threads: one per CPU); wrk
+ * (/usr/bin/wrk) as the load generator.
  *
- * Targets: direct to one backend (the baseline), nginx ×1, nginx auto, Berth. Cases: keep-alive
+ * Targets: direct to one backend (the baseline), nginx ×1, nginx auto, Berth, Berth → HAProxy. Cases: keep-alive
  * (`wrk -t2 -c32`) and a new client connection per request (`-H 'Connection: close'`; the proxies
  * keep their own keep-alive connections to the backends). Each target gets a warm-up, then a
  * measured wrk run; with several rounds the order of the targets alternates and the medians are
@@ -39,6 +44,7 @@ const connections = Number(env.BENCH_CONNECTIONS ?? 32);
 const profileMode = env.BENCH_PROFILE ?? 'auto';
 const NGINX = '/usr/sbin/nginx';
 const WRK = '/usr/bin/wrk';
+const HAPROXY = '/usr/sbin/haproxy';
 
 type CaseName = 'keepalive' | 'close';
 const CASES: readonly CaseName[] = (env.BENCH_CASES ?? 'keepalive,close')
@@ -50,12 +56,13 @@ const CASE_LABEL: Record<CaseName, string> = {
   close: 'Connection: close',
 };
 
-type TargetName = 'direct' | 'nginx-1' | 'nginx-auto' | 'berth';
+type TargetName = 'direct' | 'nginx-1' | 'nginx-auto' | 'berth' | 'haproxy';
 const TARGET_LABEL: Record<TargetName, string> = {
   direct: 'direct (one backend)',
   'nginx-1': 'nginx, worker_processes 1',
   'nginx-auto': 'nginx, worker_processes auto',
   berth: 'Berth (BuiltInDriver)',
+  haproxy: 'Berth → HAProxy (HaproxyDriver)',
 };
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -241,6 +248,53 @@ async function startNginx(workers: string, backendPorts: readonly number[]): Pro
   };
 }
 
+// --- HAProxy, programmed by the driver ---
+
+interface Haproxy {
+  readonly port: number;
+  readonly pid: number;
+  cpuSeconds(): number;
+}
+
+/** The HaproxyDriver applied with lb-serve.ts's model: one internal listener, one group of the backends. */
+async function startHaproxy(backendPorts: readonly number[]): Promise<Haproxy> {
+  const workDir = mkdtempSync(join(tmpdir(), 'berth-bench-haproxy-'));
+  cleanups.push(() => Promise.resolve(rmSync(workDir, { recursive: true, force: true })));
+  const log = pino({ level: env.BERTH_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const driver = new HaproxyDriver({ sink: () => Promise.resolve(), log, workDir, haproxyBinary: HAPROXY });
+  cleanups.push(() => driver.close());
+  const port = await freePort();
+  const { faults } = await driver.apply({
+    loadBalancers: [
+      {
+        arn: LB,
+        name: 'web',
+        type: 'application',
+        scheme: 'internal',
+        dnsName: 'web.elb.localhost',
+        listeners: [listenerOn(port, [defaultRule(forward(tgArn('bench')))])],
+      },
+    ],
+    targetGroups: [
+      group(
+        'bench',
+        backendPorts.map((p) => targetOf(p)),
+      ),
+    ],
+  });
+  if (faults.length > 0) throw new Error(`HAProxy listener faults: ${JSON.stringify(faults)}`);
+  // The driver's HAProxy master is this process's child; its workers are the master's.
+  const master = childPids(process.pid).find(
+    (pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'haproxy',
+  );
+  if (master === undefined) throw new Error('no haproxy master among the children');
+  return {
+    port,
+    pid: master,
+    cpuSeconds: () => [master, ...childPids(master)].reduce((sum, p) => sum + procCpuSeconds(p), 0),
+  };
+}
+
 // --- wrk ---
 
 interface WrkResult {
@@ -412,6 +466,7 @@ async function main(): Promise<void> {
   );
   const nginx1 = await startNginx('1', backendPorts);
   const nginxAuto = await startNginx('auto', backendPorts);
+  const haproxy = await startHaproxy(backendPorts);
 
   interface Target {
     readonly name: TargetName;
@@ -423,6 +478,7 @@ async function main(): Promise<void> {
     { name: 'nginx-1', port: nginx1.port, cpuUs: () => Promise.resolve(nginx1.cpuSeconds() * 1e6) },
     { name: 'nginx-auto', port: nginxAuto.port, cpuUs: () => Promise.resolve(nginxAuto.cpuSeconds() * 1e6) },
     { name: 'berth', port: berth.info.port, cpuUs: () => berth.cpuUs() },
+    { name: 'haproxy', port: haproxy.port, cpuUs: () => Promise.resolve(haproxy.cpuSeconds() * 1e6) },
   ];
 
   // Every proxy answers through to a backend before anything is measured.
@@ -434,7 +490,7 @@ async function main(): Promise<void> {
   }
 
   process.stderr.write(
-    `backends :${backendPorts.join(', :')} (pid ${backends.info.pid}); Berth :${berth.info.port} (pid ${berth.info.pid}); nginx ×1 :${nginx1.port} (pid ${nginx1.pid}); nginx auto :${nginxAuto.port} (pid ${nginxAuto.pid}, ${childPids(nginxAuto.pid).length} workers)\n`,
+    `backends :${backendPorts.join(', :')} (pid ${backends.info.pid}); Berth :${berth.info.port} (pid ${berth.info.pid}); nginx ×1 :${nginx1.port} (pid ${nginx1.pid}); nginx auto :${nginxAuto.port} (pid ${nginxAuto.pid}, ${childPids(nginxAuto.pid).length} workers); HAProxy :${haproxy.port} (master pid ${haproxy.pid})\n`,
   );
 
   const measurements: Measurement[] = [];
@@ -489,16 +545,22 @@ async function main(): Promise<void> {
     ),
   ].join('\n');
   const ratiosTable = [
-    '| Case | Berth / nginx ×1 req/s | Berth / nginx auto req/s | Berth / direct | nginx ×1 / direct | Added p50 / p99 ms: Berth | nginx ×1 | nginx auto | Proxy CPU per request: Berth / nginx ×1 |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Case | Berth / nginx ×1 req/s | Berth / nginx auto req/s | Berth-HAProxy / nginx ×1 req/s | Berth-HAProxy / nginx auto req/s | Berth / direct | nginx ×1 / direct | Added p50 / p99 ms: Berth | Berth-HAProxy | nginx ×1 | nginx auto | Proxy CPU per request: Berth / nginx ×1 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...CASES.map((c) => {
-      const [d, n1, na, b] = [get(c, 'direct'), get(c, 'nginx-1'), get(c, 'nginx-auto'), get(c, 'berth')];
+      const [d, n1, na, b, h] = [
+        get(c, 'direct'),
+        get(c, 'nginx-1'),
+        get(c, 'nginx-auto'),
+        get(c, 'berth'),
+        get(c, 'haproxy'),
+      ];
       const added = (s: Summary): string => `${signedMs(s.p50 - d.p50)} / ${signedMs(s.p99 - d.p99)}`;
       const cpuRatio =
         b.proxyCpuUsPerRequest !== undefined && n1.proxyCpuUsPerRequest !== undefined
           ? b.proxyCpuUsPerRequest / n1.proxyCpuUsPerRequest
           : Number.NaN;
-      return `| ${CASE_LABEL[c]} | ${fixed(b.rps / n1.rps, 2)} | ${fixed(b.rps / na.rps, 2)} | ${fixed(b.rps / d.rps, 2)} | ${fixed(n1.rps / d.rps, 2)} | ${added(b)} | ${added(n1)} | ${added(na)} | ${fixed(cpuRatio, 1)} |`;
+      return `| ${CASE_LABEL[c]} | ${fixed(b.rps / n1.rps, 2)} | ${fixed(b.rps / na.rps, 2)} | ${fixed(h.rps / n1.rps, 2)} | ${fixed(h.rps / na.rps, 2)} | ${fixed(b.rps / d.rps, 2)} | ${fixed(n1.rps / d.rps, 2)} | ${added(b)} | ${added(h)} | ${added(n1)} | ${added(na)} | ${fixed(cpuRatio, 1)} |`;
     }),
   ].join('\n');
   const loadAtEnd = loadavg();

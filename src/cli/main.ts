@@ -1,7 +1,7 @@
-import { builtInDataPlane } from '../app/data-plane.js';
-import { Command, InvalidArgumentError } from 'commander';
+import { builtInDataPlane, haproxyDataPlane } from '../app/data-plane.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { RunningServer, ServerOptions } from '../app/server.js';
 import { startAgent } from '../app/agent.js';
@@ -64,6 +64,8 @@ interface CommonFlags {
   store?: string;
   stoppedTaskRetention: number;
   taskHealthWait: number;
+  /** berth up / berth server only. */
+  loadBalancer?: 'builtin' | 'haproxy';
 }
 
 function serverOptions(flags: CommonFlags, log: Logger): ServerOptions {
@@ -73,7 +75,10 @@ function serverOptions(flags: CommonFlags, log: Logger): ServerOptions {
     region: flags.region,
     logger: log,
     // Load balancer listeners: served by whichever replica holds the data plane's lease.
-    dataPlane: builtInDataPlane({ logger: log }),
+    dataPlane:
+      flags.loadBalancer === 'haproxy'
+        ? haproxyDataPlane({ logger: log, workDir: join(resolve(flags.dataDir), 'haproxy') })
+        : builtInDataPlane({ logger: log }),
   };
 }
 
@@ -141,11 +146,20 @@ function withCommonFlags(
     );
 }
 
+/** Which data plane serves the load balancers' listeners (docs/load-balancing.md). */
+function withLoadBalancerFlag(command: Command): Command {
+  return command.addOption(
+    new Option('--load-balancer <driver>', 'the load-balancer data plane: builtin (Node) or haproxy')
+      .choices(['builtin', 'haproxy'])
+      .default('builtin'),
+  );
+}
+
 const program = new Command('berth')
   .description('Berth: a self-hosted container orchestrator that speaks the Amazon ECS API.')
   .version(version, '-v, --version');
 
-withCommonFlags(program.command('up'))
+withLoadBalancerFlag(withCommonFlags(program.command('up')))
   .description('run everything on this machine with the embedded SQLite store')
   .action(async (flags: CommonFlags) => {
     const log = logger();
@@ -156,7 +170,7 @@ withCommonFlags(program.command('up'))
     process.stdout.write(envLines.join('\n') + '\n');
   });
 
-withCommonFlags(program.command('server'))
+withLoadBalancerFlag(withCommonFlags(program.command('server')))
   .description('run the control plane only (several replicas may share one PostgreSQL store)')
   .option('--store <location>', 'postgres://… URL or SQLite file path (default <data-dir>/berth.db)')
   .action(async (flags: CommonFlags) => {
