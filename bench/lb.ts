@@ -10,6 +10,8 @@ import { HaproxyDriver } from '../src/lb/haproxy/driver.js';
 import { LB, defaultRule, forward, group, listenerOn, targetOf, tgArn } from '../test/support/lb-http.js';
 import { startChild, type ServerChild } from './lib/child.js';
 import { topCosts, type CpuProfile } from './lib/profiler.js';
+import { nginxConfig } from './lib/nginx-config.js';
+import { parseWrk, type WrkResult } from './lib/wrk-output.js';
 
 /**
  * The load balancer's data plane against nginx and against no proxy at all
@@ -131,47 +133,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-function nginxConfig(dir: string, port: number, workers: string, backendPorts: readonly number[]): string {
-  return `# Written by bench/lb.ts for one run; the whole directory is removed at the end.
-worker_processes ${workers};
-daemon off;
-master_process on;
-pid ${dir}/nginx.pid;
-error_log stderr warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  upstream backends {
-${backendPorts.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
-    keepalive 64;
-    keepalive_requests 1000000;
-    keepalive_timeout 65s;
-  }
-  server {
-    listen 127.0.0.1:${port} backlog=4096;
-    # Node's server (and so Berth's listener) has no cap on requests per connection.
-    keepalive_requests 1000000;
-    keepalive_timeout 65s;
-    location / {
-      proxy_pass http://backends;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      # What Berth sends a target too: the client's Host and ELB's X-Forwarded-*.
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Port $server_port;
-    }
-  }
-}
-`;
 }
 
 async function waitForPort(port: number, proc: ChildProcess, what: string): Promise<void> {
@@ -296,46 +257,6 @@ async function startHaproxy(backendPorts: readonly number[]): Promise<Haproxy> {
 }
 
 // --- wrk ---
-
-interface WrkResult {
-  readonly requests: number;
-  readonly rps: number;
-  /** Milliseconds. */
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly socketErrors: { connect: number; read: number; write: number; timeout: number };
-  readonly non2xx: number;
-}
-
-const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
-
-function parseWrk(out: string): WrkResult {
-  const percentile = (p: number): number => {
-    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
-    if (!m) throw new Error(`no ${p}% latency in wrk's output:\n${out}`);
-    return Number(m[1]) * UNIT_MS[m[2]!]!;
-  };
-  const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(out);
-  const total = /^\s*(\d+) requests in /m.exec(out);
-  if (!rps || !total) throw new Error(`unexpected wrk output:\n${out}`);
-  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  return {
-    requests: Number(total[1]),
-    rps: Number(rps[1]),
-    p50: percentile(50),
-    p90: percentile(90),
-    p99: percentile(99),
-    socketErrors: {
-      connect: Number(errors?.[1] ?? 0),
-      read: Number(errors?.[2] ?? 0),
-      write: Number(errors?.[3] ?? 0),
-      timeout: Number(errors?.[4] ?? 0),
-    },
-    non2xx: Number(non2xx?.[1] ?? 0),
-  };
-}
 
 function wrkArgs(c: CaseName, port: number, durationSeconds: number): string[] {
   return [
