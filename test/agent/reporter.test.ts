@@ -166,6 +166,31 @@ describe('Reporter', () => {
     assert.equal(stopped.containers[0]?.exitCode, 3);
   });
 
+  it('a container that runs and exits within one turn is reported RUNNING, then STOPPED with its exit code', async () => {
+    const h = harness();
+    h.reporter.report(container('main'));
+    await h.reporter.drained();
+    h.reporter.report(container('main', { lastStatus: 'RUNNING', runtimeId: 'r1' }));
+    h.reporter.report(container('main', { lastStatus: 'STOPPED', runtimeId: 'r1', exitCode: 42 }));
+    h.reporter.report(task({ lastStatus: 'STOPPED', stoppedReason: 'Essential container in task exited' }));
+    await h.reporter.drained();
+    assert.deepEqual(h.ops(), [
+      'SubmitContainerStateChange',
+      'SubmitContainerStateChange',
+      'SubmitTaskStateChange',
+    ]);
+    assert.equal(h.calls[1]!.input.status, 'RUNNING');
+    const stopped = h.calls[2]!.input as {
+      status: string;
+      containers: { status: string; exitCode?: number }[];
+    };
+    assert.equal(stopped.status, 'STOPPED');
+    assert.deepEqual(
+      stopped.containers.map((c) => [c.status, c.exitCode]),
+      [['STOPPED', 42]],
+    );
+  });
+
   it('a container that stops before the task ran carries the pull times (its task may stop on it)', async () => {
     const h = harness();
     h.reporter.report(container('web'));

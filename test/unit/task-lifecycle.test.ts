@@ -443,4 +443,22 @@ describe('agent reports in the control plane', () => {
     assert.equal(done.lastStatus, 'STOPPED');
     assert.equal(done.stopCode, 'TaskFailedToStart');
   });
+
+  it('reads a container that started and exited between two reports (its exit code, with the task STOPPED) as an exit, not a failure to start', () => {
+    const t = apply(
+      webAndSidecar(),
+      {
+        status: 'STOPPED',
+        reason: 'Essential container in task exited',
+        containers: [
+          { name: 'web', status: 'STOPPED', exitCode: 42 },
+          { name: 'sidecar', status: 'STOPPED', exitCode: 0 },
+        ],
+      },
+      1,
+    );
+    assert.equal(t.lastStatus, 'STOPPED');
+    assert.equal(t.stopCode, 'EssentialContainerExited');
+    assert.equal(t.containers.find((c) => c.name === 'web')?.exitCode, 42);
+  });
 });

@@ -120,8 +120,9 @@ interface HealthBatch {
 }
 
 /**
- * State changes of one task not sent yet: later container reports of the same task join it (the
- * latest per container), and so does the task's own report. Sent as one call — a lone container
+ * State changes of one task not sent yet: later container reports of the same task join it (a
+ * newer report of a container in the same status replaces its older one; a new status starts the
+ * next batch), and so does the task's own report. Sent as one call — a lone container
  * change as SubmitContainerStateChange, anything more as one SubmitTaskStateChange carrying the
  * containers, as the ECS agent batches them. The control plane applies a report's container
  * changes before its task status, so the order within the batch is kept.
@@ -195,7 +196,7 @@ export class Reporter {
       const withPull =
         view.lastStatus === 'STOPPED' && sent.pull.pullStartedAt !== undefined && sent.pullSent !== pull;
       if (withPull) sent.pullSent = pull;
-      const batch = this.stateBatch(view.cluster, view.taskArn);
+      const batch = this.stateBatch(view.cluster, view.taskArn, view);
       batch.containers.set(view.containerName, containerChange(view));
       if (withPull) batch.pull = sent.pull;
     }
@@ -218,9 +219,15 @@ export class Reporter {
   }
 
   /** The batch a state change of this task joins: the tail if it is this task's and not begun. */
-  private stateBatch(cluster: string, taskArn: string): StateBatch {
+  private stateBatch(cluster: string, taskArn: string, container?: ContainerView): StateBatch {
     const tail = this.tail;
-    if (tail?.kind === 'state' && !tail.started && tail.taskArn === taskArn) return tail;
+    // A batch keeps one report per container: a container whose status moved on (RUNNING, then
+    // STOPPED) starts the next batch, so the control plane sees that it ran before it exited.
+    const moved =
+      container !== undefined &&
+      tail?.kind === 'state' &&
+      (tail.containers.get(container.containerName)?.status ?? container.lastStatus) !== container.lastStatus;
+    if (tail?.kind === 'state' && !tail.started && tail.taskArn === taskArn && !moved) return tail;
     const batch: StateBatch = { kind: 'state', cluster, taskArn, containers: new Map(), started: false };
     this.tail = batch;
     // One turn of the event loop before the batch goes: the engine's next step (a container's

@@ -73,9 +73,11 @@ export function reportEvents(state: TaskState, report: TaskReport): { event: Tas
   if (report.pullStoppedAt !== undefined && state.pullStoppedAt === undefined) {
     events.push({ event: { kind: 'pullStopped' }, at: report.pullStoppedAt });
   }
+  // An exit code proves a container ran, even one whose start this report is the first news of
+  // (it started and exited between two reports of the agent's).
   const neverRan =
     state.containers.every((c) => c.startedAt === undefined) &&
-    !report.containers.some((c) => c.status === 'RUNNING');
+    !report.containers.some((c) => c.status === 'RUNNING' || c.exitCode !== undefined);
   if (report.status === 'STOPPED' && report.reason && neverRan) {
     const failed = report.containers.find((c) => c.status === 'STOPPED' && c.reason)?.name;
     events.push({
