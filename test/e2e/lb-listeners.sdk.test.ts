@@ -232,30 +232,29 @@ describe(
         certificateArn: imported.CertificateArn ?? '',
       });
       await register(targetGroupArn, secure.port);
-      const answer = await until(
-        'the HTTPS listener to answer',
-        () =>
-          new Promise<{ status: number; body: string; cn: unknown }>((resolve, reject) => {
-            const req = httpsRequest(
-              {
-                host: '127.0.0.1',
-                port,
-                path: '/secret',
-                servername: 'localhost',
-                ca: pem.certificatePem,
-                agent: false,
-              },
-              (res) => {
-                const cn = (res.socket as TLSSocket).getPeerCertificate().subject?.CN;
-                let body = '';
-                res.setEncoding('utf8');
-                res.on('data', (chunk: string) => (body += chunk));
-                res.on('end', () => resolve({ status: res.statusCode ?? 0, body, cn }));
-              },
-            );
-            req.on('error', reject);
-            req.end();
-          }),
+      const answer = await until('the HTTPS listener to answer', () =>
+        new Promise<{ status: number; body: string; cn: unknown }>((resolve, reject) => {
+          const req = httpsRequest(
+            {
+              host: '127.0.0.1',
+              port,
+              path: '/secret',
+              servername: 'localhost',
+              ca: pem.certificatePem,
+              agent: false,
+            },
+            (res) => {
+              const cn = (res.socket as TLSSocket).getPeerCertificate().subject?.CN;
+              let body = '';
+              res.setEncoding('utf8');
+              res.on('data', (chunk: string) => (body += chunk));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body, cn }));
+            },
+          );
+          req.on('error', reject);
+          req.end();
+          // 503 until the data plane has the registered target (it reads the model every 100 ms).
+        }).then((a) => (a.status === 200 ? a : undefined)),
       );
       assert.equal(answer.status, 200);
       assert.equal((JSON.parse(answer.body) as { name: string }).name, 'secure');
