@@ -82,7 +82,8 @@ const editArb = fc.option(
   { nil: undefined },
 );
 
-it('chained prepared calls place as the reference', () => {
+/** Each call on the cluster prepared from the last plan (edited in between) places as the reference. */
+function chainsPlaceAsTheReference(calls: { minLength: number; maxLength: number }, numRuns: number): void {
   fc.assert(
     fc.property(
       clusterArb,
@@ -94,12 +95,12 @@ it('chained prepared calls place as the reference', () => {
           fc.string({ maxLength: 4 }),
           editArb,
         ),
-        { minLength: 1, maxLength: 6 },
+        calls,
       ),
-      (cluster, calls) => {
+      (cluster, chain) => {
         let snap: readonly InstanceSnapshot[] = cluster;
         let prepared: PreparedCluster | undefined;
-        for (const [demand, count, strategies, seed, edit] of calls) {
+        for (const [demand, count, strategies, seed, edit] of chain) {
           prepared = prepareCluster(snap, prepared);
           const fast = place(prepared, demand, count, strategies, seed);
           const ref = referencePlace(snap, demand, count, strategies, seed);
@@ -122,50 +123,14 @@ it('chained prepared calls place as the reference', () => {
         }
       },
     ),
-    { numRuns: 1500 },
+    { numRuns },
   );
+}
+
+it('chained prepared calls place as the reference', () => {
+  chainsPlaceAsTheReference({ minLength: 1, maxLength: 6 }, 1500);
 });
 
 it('long chains (caches trimmed) place as the reference', () => {
-  fc.assert(
-    fc.property(
-      clusterArb,
-      fc.array(
-        fc.tuple(
-          demandArb,
-          fc.integer({ min: 0, max: 6 }),
-          fc.array(strategyArb, { maxLength: 3 }),
-          fc.string({ maxLength: 4 }),
-          editArb,
-        ),
-        { minLength: 40, maxLength: 90 },
-      ),
-      (cluster, calls) => {
-        let snap: readonly InstanceSnapshot[] = cluster;
-        let prepared: PreparedCluster | undefined;
-        for (const [demand, count, strategies, seed, edit] of calls) {
-          prepared = prepareCluster(snap, prepared);
-          const fast = place(prepared, demand, count, strategies, seed);
-          const ref = referencePlace(snap, demand, count, strategies, seed);
-          assert.deepEqual(fast, ref);
-          // and the same prepared cluster again gives the same plan (it was restored)
-          assert.deepEqual(place(prepared, demand, count, strategies, seed), ref);
-          snap = fast.instances;
-          if (edit !== undefined && snap.length > 0) {
-            const i = edit.at % snap.length;
-            const copy = snap.slice();
-            const old = copy[i]!;
-            copy[i] = {
-              ...old,
-              remainingMemory: edit.memory,
-              attributes: { ...old.attributes, 'ecs.availability-zone': edit.zone },
-              ...(edit.drain ? { status: 'DRAINING' } : {}),
-            };
-            snap = edit.reverse ? copy.reverse() : copy;
-          }
-        }
-      },
-    ),
-    { numRuns: 60 },
-  );
+  chainsPlaceAsTheReference({ minLength: 40, maxLength: 90 }, 60);
 });
