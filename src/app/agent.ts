@@ -160,7 +160,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
           log,
           signal: stop.signal,
         });
-  const reporter = new Reporter(client, log, stop.signal);
+  const reporter = new Reporter(log, stop.signal);
   const engine = new TaskEngine({
     runtime,
     config,
@@ -223,7 +223,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
     async (containerInstanceArn) => {
       await adoptLeftContainers();
       const channel = await openChannel(containerInstanceArn);
-      reporter.attach(channel, containerInstanceArn); // health goes through the channel
+      reporter.attach(channel, containerInstanceArn); // reports go through the channel
       return runPollLoop({
         client: channel,
         cluster: config.cluster,

@@ -11,6 +11,7 @@ import { elbv2Service } from '../api/elbv2/index.js';
 import { createGateway } from '../api/gateway.js';
 import { stsService } from '../api/sts/index.js';
 import type { Scope } from '../core/arn.js';
+import { AgentStateChangeOperations } from '../control/agent-channel/state-changes.js';
 import { AgentHealthOperations } from '../control/agent-channel/health.js';
 import { InstanceNotifier } from '../control/agent-channel/notifier.js';
 import { PlacementCache } from '../control/placement-cache.js';
@@ -88,7 +89,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     region: options.region,
     jsonServices: [
       ecsService(ecs),
-      agentService(channel, new AgentHealthOperations(deps, ecs.clusters, ecs.tasks)),
+      agentService(
+        channel,
+        new AgentHealthOperations(deps, ecs.clusters, ecs.tasks),
+        new AgentStateChangeOperations(deps, ecs.clusters),
+      ),
       berthService(ecs.plans),
       acmService(createAcmControl(deps)),
     ],

@@ -1,24 +1,30 @@
-import type { ECSClient } from '@aws-sdk/client-ecs';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { ChannelError, type SubmitHealthRequest } from '../../src/agent/channel/client.js';
+import {
+  ChannelError,
+  type StateChangeEntry,
+  type SubmitHealthRequest,
+  type SubmitStateChangesRequest,
+} from '../../src/agent/channel/client.js';
 import { Reporter } from '../../src/agent/channel/reporter.js';
 import type { ContainerView, TaskView } from '../../src/agent/engine/task-runner.js';
 
 /**
- * The agent's reporter against a recording ECS client and channel: what goes out, in what order,
- * in how many calls (changes of a task waiting behind a call batched into one, pull times folded
- * into the task's RUNNING/STOPPED report, identical reports not repeated, health through BerthAgentV1.SubmitHealth, batched per task), and retries.
+ * The agent's reporter against a recording channel: what goes out, in what order, in how many
+ * calls (changes of any task waiting behind a call batched into one BerthAgentV1.SubmitStateChanges,
+ * a task's changes into one entry, pull times folded into the task's RUNNING/STOPPED entry,
+ * identical reports not repeated, health through BerthAgentV1.SubmitHealth), and retries.
  */
 
 const CLUSTER = 'c';
 const TASK = 'arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef';
+const OTHER_TASK = 'arn:aws:ecs:us-east-1:123456789012:task/c/fedcba9876543210';
 const INSTANCE = 'arn:aws:ecs:us-east-1:123456789012:container-instance/c/1';
 
 interface Call {
-  readonly op: string;
-  readonly input: Record<string, unknown>;
+  readonly op: 'SubmitStateChanges' | 'SubmitHealth';
+  readonly input: SubmitStateChangesRequest | SubmitHealthRequest;
 }
 
 /** A Reporter whose calls are recorded; `fail(n)` makes the next n calls fail (retryable). */
@@ -31,23 +37,21 @@ function harness(options: { attach?: boolean } = {}) {
       throw Object.assign(new Error('connection refused'), { name: 'TypeError' });
     }
   };
-  const client = {
-    send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+  const channel = {
+    submitStateChanges: async (request: SubmitStateChangesRequest) => {
       await Promise.resolve();
       maybeFail();
-      calls.push({ op: command.constructor.name.replace(/Command$/, ''), input: command.input });
-      return {};
+      calls.push({ op: 'SubmitStateChanges', input: request });
+      return { refused: [] };
     },
-  } as unknown as ECSClient;
-  const channel = {
     submitHealth: async (request: SubmitHealthRequest) => {
       await Promise.resolve();
       maybeFail();
-      calls.push({ op: 'SubmitHealth', input: request as unknown as Record<string, unknown> });
+      calls.push({ op: 'SubmitHealth', input: request });
     },
   };
   const stop = new AbortController();
-  const reporter = new Reporter(client, pino({ level: 'silent' }), stop.signal);
+  const reporter = new Reporter(pino({ level: 'silent' }), stop.signal);
   if (options.attach !== false) reporter.attach(channel, INSTANCE);
   return {
     reporter,
@@ -56,9 +60,14 @@ function harness(options: { attach?: boolean } = {}) {
     stop,
     fail: (n: number) => (failures = n),
     ops: () => calls.map((c) => c.op),
+    /** The entries of the n-th call (a SubmitStateChanges). */
+    entries: (n: number): readonly StateChangeEntry[] =>
+      (calls[n]?.input as SubmitStateChangesRequest).changes,
   };
 }
 
+/** Epoch seconds, as the channel carries timestamps. */
+const secs = (d: Date) => d.getTime() / 1000;
 const at = (s: number) => new Date(Date.UTC(2024, 0, 1, 0, 0, s));
 
 function task(over: Partial<TaskView> = {}): TaskView {
@@ -88,7 +97,7 @@ function container(name: string, over: Partial<ContainerView> = {}): ContainerVi
 }
 
 describe('Reporter', () => {
-  it('a start is two calls: the launch, then the container and the task RUNNING together (pull times folded in)', async () => {
+  it('a start is two calls: the launch, then the container and the task RUNNING in one entry (pull times folded in)', async () => {
     const h = harness();
     h.reporter.report(container('web'));
     h.reporter.report(task());
@@ -100,51 +109,66 @@ describe('Reporter', () => {
     h.reporter.report(container('web', { lastStatus: 'RUNNING', runtimeId: 'r1', imageDigest: 'sha256:d' }));
     h.reporter.report(task({ lastStatus: 'RUNNING', pullStartedAt: at(1), pullStoppedAt: at(2) }));
     await h.reporter.drained();
-    assert.deepEqual(h.ops(), ['SubmitContainerStateChange', 'SubmitTaskStateChange']);
-    assert.deepEqual(h.calls[1]!.input, {
+    assert.deepEqual(h.ops(), ['SubmitStateChanges', 'SubmitStateChanges']);
+    assert.deepEqual(h.calls[0]!.input, {
       cluster: CLUSTER,
-      task: TASK,
-      status: 'RUNNING',
-      pullStartedAt: at(1),
-      pullStoppedAt: at(2),
-      containers: [
-        {
-          containerName: 'web',
-          imageDigest: 'sha256:d',
-          status: 'RUNNING',
-          runtimeId: 'r1',
-          networkBindings: [],
-        },
+      containerInstanceArn: INSTANCE,
+      changes: [
+        { task: TASK, containers: [{ containerName: 'web', status: 'PENDING', networkBindings: [] }] },
       ],
     });
+    assert.deepEqual(h.entries(1), [
+      {
+        task: TASK,
+        status: 'RUNNING',
+        pullStartedAt: secs(at(1)),
+        pullStoppedAt: secs(at(2)),
+        containers: [
+          {
+            containerName: 'web',
+            imageDigest: 'sha256:d',
+            status: 'RUNNING',
+            runtimeId: 'r1',
+            networkBindings: [],
+          },
+        ],
+      },
+    ]);
   });
 
-  it('changes of a task made in one turn go in one call, in order, behind the call before', async () => {
+  it('changes of many tasks made while a call is out go in the next call, one entry per task', async () => {
     const h = harness();
     h.reporter.report(container('a', { lastStatus: 'RUNNING', runtimeId: 'ra' }));
     // Not drained: the first call goes out after one turn of the event loop; once it has, these
-    // changes join one batch behind it.
+    // changes join one call behind it.
     while (h.calls.length === 0) await new Promise((resolve) => setImmediate(resolve));
     h.reporter.report(container('b', { lastStatus: 'RUNNING', runtimeId: 'rb' }));
+    h.reporter.report(container('x', { taskArn: OTHER_TASK, lastStatus: 'RUNNING', runtimeId: 'rx' }));
     h.reporter.report(container('a', { lastStatus: 'STOPPED', runtimeId: 'ra', exitCode: 0 }));
     h.reporter.report(task({ lastStatus: 'RUNNING' }));
+    h.reporter.report(task({ taskArn: OTHER_TASK, lastStatus: 'RUNNING' }));
     await h.reporter.drained();
-    assert.deepEqual(h.ops(), ['SubmitContainerStateChange', 'SubmitTaskStateChange']);
-    const batched = h.calls[1]!.input as {
-      status: string;
-      containers: { containerName: string; status: string }[];
-    };
-    assert.equal(batched.status, 'RUNNING');
+    assert.deepEqual(h.ops(), ['SubmitStateChanges', 'SubmitStateChanges']);
+    const [first, second, ...more] = h.entries(1);
+    assert.equal(more.length, 0);
+    assert.equal(first?.task, TASK);
+    assert.equal(first?.status, 'RUNNING');
     assert.deepEqual(
-      batched.containers.map((c) => [c.containerName, c.status]),
+      first?.containers?.map((c) => [c.containerName, c.status]),
       [
         ['b', 'RUNNING'],
         ['a', 'STOPPED'],
       ],
     );
+    assert.equal(second?.task, OTHER_TASK);
+    assert.equal(second?.status, 'RUNNING');
+    assert.deepEqual(
+      second?.containers?.map((c) => [c.containerName, c.status]),
+      [['x', 'RUNNING']],
+    );
   });
 
-  it('sends an exit with its task STOPPED in one report, and an identical report once', async () => {
+  it('sends an exit with its task STOPPED in one entry, and an identical report once', async () => {
     const h = harness();
     const running = container('web', { lastStatus: 'RUNNING', runtimeId: 'r1' });
     h.reporter.report(running);
@@ -160,10 +184,12 @@ describe('Reporter', () => {
     h.reporter.report(task({ lastStatus: 'STOPPING', pullStartedAt: at(1), pullStoppedAt: at(2) }));
     h.reporter.report(task({ lastStatus: 'STOPPED', stoppedReason: 'Essential container in task exited' }));
     await h.reporter.drained();
-    assert.deepEqual(h.ops(), ['SubmitTaskStateChange', 'SubmitTaskStateChange']);
-    const stopped = h.calls[1]!.input as { status: string; containers: { exitCode?: number }[] };
-    assert.equal(stopped.status, 'STOPPED');
-    assert.equal(stopped.containers[0]?.exitCode, 3);
+    assert.deepEqual(h.ops(), ['SubmitStateChanges', 'SubmitStateChanges']);
+    const [stopped, ...more] = h.entries(1);
+    assert.equal(more.length, 0);
+    assert.equal(stopped?.status, 'STOPPED');
+    assert.equal(stopped?.reason, 'Essential container in task exited');
+    assert.equal(stopped?.containers?.[0]?.exitCode, 3);
   });
 
   it('a container that runs and exits within one turn is reported RUNNING, then STOPPED with its exit code', async () => {
@@ -174,19 +200,17 @@ describe('Reporter', () => {
     h.reporter.report(container('main', { lastStatus: 'STOPPED', runtimeId: 'r1', exitCode: 42 }));
     h.reporter.report(task({ lastStatus: 'STOPPED', stoppedReason: 'Essential container in task exited' }));
     await h.reporter.drained();
-    assert.deepEqual(h.ops(), [
-      'SubmitContainerStateChange',
-      'SubmitContainerStateChange',
-      'SubmitTaskStateChange',
-    ]);
-    assert.equal(h.calls[1]!.input.status, 'RUNNING');
-    const stopped = h.calls[2]!.input as {
-      status: string;
-      containers: { status: string; exitCode?: number }[];
-    };
-    assert.equal(stopped.status, 'STOPPED');
+    assert.deepEqual(h.ops(), ['SubmitStateChanges', 'SubmitStateChanges']);
+    const [ran, stopped, ...more] = h.entries(1);
+    assert.equal(more.length, 0);
+    assert.equal(ran?.status, undefined);
     assert.deepEqual(
-      stopped.containers.map((c) => [c.status, c.exitCode]),
+      ran?.containers?.map((c) => [c.status, c.exitCode]),
+      [['RUNNING', undefined]],
+    );
+    assert.equal(stopped?.status, 'STOPPED');
+    assert.deepEqual(
+      stopped?.containers?.map((c) => [c.status, c.exitCode]),
       [['STOPPED', 42]],
     );
   });
@@ -202,28 +226,25 @@ describe('Reporter', () => {
       task({ lastStatus: 'STOPPED', pullStartedAt: at(1), stoppedReason: 'Task failed to start' }),
     );
     await h.reporter.drained();
-    assert.deepEqual(h.ops(), [
-      'SubmitContainerStateChange',
-      'SubmitTaskStateChange',
-      'SubmitTaskStateChange',
+    assert.deepEqual(h.ops(), ['SubmitStateChanges', 'SubmitStateChanges', 'SubmitStateChanges']);
+    assert.deepEqual(h.entries(1), [
+      {
+        task: TASK,
+        pullStartedAt: secs(at(1)),
+        containers: [
+          {
+            containerName: 'web',
+            status: 'STOPPED',
+            reason: 'CannotPullContainerError: no',
+            networkBindings: [],
+          },
+        ],
+      },
     ]);
-    assert.deepEqual(h.calls[1]!.input, {
-      cluster: CLUSTER,
-      task: TASK,
-      pullStartedAt: at(1),
-      containers: [
-        {
-          containerName: 'web',
-          status: 'STOPPED',
-          reason: 'CannotPullContainerError: no',
-          networkBindings: [],
-        },
-      ],
-    });
-    assert.equal(h.calls[2]!.input.status, 'STOPPED');
+    assert.equal(h.entries(2)[0]?.status, 'STOPPED');
   });
 
-  it('sends health changes through SubmitHealth, after the start, one call per task for a batch', async () => {
+  it('sends health changes through SubmitHealth, after the start, one entry per task', async () => {
     const h = harness();
     h.reporter.report(container('a', { lastStatus: 'RUNNING', runtimeId: 'ra' }));
     h.reporter.report(container('b', { lastStatus: 'RUNNING', runtimeId: 'rb' }));
@@ -237,7 +258,7 @@ describe('Reporter', () => {
       container('a', { lastStatus: 'RUNNING', runtimeId: 'ra', healthStatus: 'HEALTHY', startedAt: at(9) }),
     );
     await h.reporter.drained();
-    assert.deepEqual(h.ops(), ['SubmitTaskStateChange', 'SubmitHealth']);
+    assert.deepEqual(h.ops(), ['SubmitStateChanges', 'SubmitHealth']);
     assert.deepEqual(h.calls[1]!.input, {
       cluster: CLUSTER,
       containerInstanceArn: INSTANCE,
@@ -258,23 +279,18 @@ describe('Reporter', () => {
     h.reporter.report(container('a', { lastStatus: 'RUNNING', healthStatus: 'HEALTHY' }));
     h.reporter.report(container('a', { lastStatus: 'STOPPED', exitCode: 1, healthStatus: 'UNHEALTHY' }));
     await h.reporter.drained();
-    assert.deepEqual(h.ops(), [
-      'SubmitContainerStateChange',
-      'SubmitHealth',
-      'SubmitContainerStateChange',
-      'SubmitHealth',
-    ]);
+    assert.deepEqual(h.ops(), ['SubmitStateChanges', 'SubmitHealth', 'SubmitStateChanges', 'SubmitHealth']);
   });
 
-  it('holds health until the channel is attached, then sends it in order', async () => {
+  it('holds every report until the channel is attached, then sends them in order', async () => {
     const h = harness({ attach: false });
     h.reporter.report(container('a', { lastStatus: 'RUNNING', healthStatus: 'HEALTHY' }));
     h.reporter.report(container('a', { lastStatus: 'STOPPED', exitCode: 0, healthStatus: 'HEALTHY' }));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.deepEqual(h.ops(), ['SubmitContainerStateChange']);
+    assert.deepEqual(h.ops(), []);
     h.reporter.attach(h.channel, INSTANCE);
     await h.reporter.drained();
-    assert.deepEqual(h.ops(), ['SubmitContainerStateChange', 'SubmitHealth', 'SubmitContainerStateChange']);
+    assert.deepEqual(h.ops(), ['SubmitStateChanges', 'SubmitHealth', 'SubmitStateChanges']);
   });
 
   it('retries a failed send, and drops a refused one', async () => {
@@ -282,12 +298,27 @@ describe('Reporter', () => {
     h.fail(2);
     h.reporter.report(container('a', { lastStatus: 'RUNNING', healthStatus: 'HEALTHY' }));
     await h.reporter.drained();
-    assert.deepEqual(h.ops(), ['SubmitContainerStateChange', 'SubmitHealth']);
+    assert.deepEqual(h.ops(), ['SubmitStateChanges', 'SubmitHealth']);
 
     const refused = harness({ attach: false });
     let tries = 0;
     refused.reporter.attach(
       {
+        submitStateChanges: async (request: SubmitStateChangesRequest) => {
+          tries++;
+          await Promise.resolve();
+          // The control plane refuses the first entry alone and applies the others.
+          return {
+            refused: [
+              {
+                index: 0,
+                task: request.changes[0]?.task ?? '',
+                code: 'InvalidParameterException',
+                message: 'gone',
+              },
+            ],
+          };
+        },
         submitHealth: async () => {
           tries++;
           await Promise.resolve();
@@ -297,10 +328,11 @@ describe('Reporter', () => {
       INSTANCE,
     );
     refused.reporter.report(container('a', { lastStatus: 'RUNNING', healthStatus: 'HEALTHY' }));
+    await refused.reporter.drained();
+    assert.equal(tries, 2, 'a refusal is not retried');
     refused.reporter.report(task({ lastStatus: 'RUNNING' }));
     await refused.reporter.drained();
-    assert.equal(tries, 1, 'a refusal is not retried');
-    assert.deepEqual(refused.ops(), ['SubmitContainerStateChange', 'SubmitTaskStateChange']);
+    assert.equal(tries, 3, 'later reports still go');
   });
 
   it('drains at once when stopped before the channel is attached', async () => {
@@ -308,5 +340,6 @@ describe('Reporter', () => {
     h.reporter.report(container('a', { lastStatus: 'RUNNING', healthStatus: 'HEALTHY' }));
     h.stop.abort();
     await h.reporter.drained();
+    assert.deepEqual(h.ops(), []);
   });
 });

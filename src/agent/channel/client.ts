@@ -1,4 +1,4 @@
-import type { TaskDefinition, TaskOverride } from '@aws-sdk/client-ecs';
+import type { ContainerStateChange, TaskDefinition, TaskOverride } from '@aws-sdk/client-ecs';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -7,13 +7,14 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 /**
- * The agent's side of the `BerthAgentV1` channel: `Poll` and `SubmitHealth`, JSON requests signed
+ * The agent's side of the `BerthAgentV1` channel: `Poll`, `SubmitStateChanges` and `SubmitHealth`, JSON requests signed
  * with SigV4 (service `ecs`, the same signer the AWS SDK uses) and sent over node:http (keep-alive).
  * The wire contract is the control plane's (control/agent-channel/poll.ts and health.ts); the types are
  * repeated here because agent/ does not import control/.
  */
 export const AGENT_TARGET = 'BerthAgentV1.Poll';
 export const HEALTH_TARGET = 'BerthAgentV1.SubmitHealth';
+export const STATE_CHANGES_TARGET = 'BerthAgentV1.SubmitStateChanges';
 
 export interface PollRequest {
   readonly cluster: string;
@@ -61,6 +62,34 @@ export interface SubmitHealthRequest {
   readonly tasks: readonly {
     readonly taskArn: string;
     readonly containers: readonly { readonly containerName: string; readonly healthStatus: HealthStatus }[];
+  }[];
+}
+
+/** One task's changes, as SubmitTaskStateChange reads them (timestamps in epoch seconds). */
+export interface StateChangeEntry {
+  readonly task: string;
+  readonly status?: string;
+  readonly reason?: string;
+  readonly pullStartedAt?: number;
+  readonly pullStoppedAt?: number;
+  readonly executionStoppedAt?: number;
+  readonly containers?: readonly ContainerStateChange[];
+}
+
+/** BerthAgentV1.SubmitStateChanges: state changes of tasks on this instance, applied in order. */
+export interface SubmitStateChangesRequest {
+  readonly cluster: string;
+  readonly containerInstanceArn: string;
+  readonly changes: readonly StateChangeEntry[];
+}
+
+/** The entries the control plane refused (the others were applied). */
+export interface SubmitStateChangesResponse {
+  readonly refused: readonly {
+    readonly index: number;
+    readonly task: string;
+    readonly code: string;
+    readonly message: string;
   }[];
 }
 
@@ -185,5 +214,16 @@ export class ChannelClient extends SignedJsonClient {
 
   async submitHealth(request: SubmitHealthRequest, signal?: AbortSignal): Promise<void> {
     await this.call(HEALTH_TARGET, request, signal);
+  }
+
+  async submitStateChanges(
+    request: SubmitStateChangesRequest,
+    signal?: AbortSignal,
+  ): Promise<SubmitStateChangesResponse> {
+    const { json } = await this.call(STATE_CHANGES_TARGET, request, signal);
+    const refused = Array.isArray(json.refused)
+      ? (json.refused as SubmitStateChangesResponse['refused'])
+      : [];
+    return { refused };
   }
 }

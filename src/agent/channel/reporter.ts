@@ -1,31 +1,34 @@
-import {
-  SubmitContainerStateChangeCommand,
-  SubmitTaskStateChangeCommand,
-  type ECSClient,
-  type SubmitContainerStateChangeCommandInput,
-  type SubmitTaskStateChangeCommandInput,
-  type ContainerStateChange,
-} from '@aws-sdk/client-ecs';
+import type { ContainerStateChange, SubmitTaskStateChangeCommandInput } from '@aws-sdk/client-ecs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ContainerView, StateChange, TaskView } from '../engine/task-runner.js';
-import { ChannelError, type HealthStatus, type SubmitHealthRequest } from './client.js';
+import {
+  ChannelError,
+  type HealthStatus,
+  type StateChangeEntry,
+  type SubmitHealthRequest,
+  type SubmitStateChangesRequest,
+  type SubmitStateChangesResponse,
+} from './client.js';
 
 /**
- * Sends the engine's reports to the control plane, one at a time in the order the engine made them
- * (a container's exit before its task's STOPPED, so the exit code is not lost):
- * - a container change as SubmitContainerStateChange (an identical one again is not sent);
- * - a task change as SubmitTaskStateChange when the task is RUNNING or STOPPED, with the image
- *   digests its containers were started from and the pull times. The pull times alone are not worth
- *   a call (the task is PENDING before and after its pulls): like the ECS agent, they ride on the
- *   task's RUNNING or STOPPED report — or, when a container stops first (a task that fails to start
- *   stops on that container's report, and the control plane then ignores the task's STOPPED), on
- *   that container's report, sent as a SubmitTaskStateChange without a task status;
+ * Sends the engine's reports to the control plane over the agent channel, in the order the engine
+ * made them (a container's exit before its task's STOPPED, so the exit code is not lost), one call
+ * at a time; what queues while a call is out goes in the next call:
+ * - state changes as `BerthAgentV1.SubmitStateChanges`, every task's pending changes in one call
+ *   (each entry as ECS's SubmitTaskStateChange reads): a container change when it is news (an
+ *   identical one again is not sent), a task change when the task is RUNNING or STOPPED, with the
+ *   image digests its containers were started from and the pull times. The pull times alone are
+ *   not worth a report (the task is PENDING before and after its pulls): like the ECS agent, they
+ *   ride on the task's RUNNING or STOPPED report — or, when a container stops first (a task that
+ *   fails to start stops on that container's report, and the control plane then ignores the task's
+ *   STOPPED), on that container's report;
  * - a container's health check result, when it changes, as BerthAgentV1.SubmitHealth (ECS's
- *   operations have no health member); consecutive health changes of one task go in one call.
- * A refusal (the task is gone, or the change is invalid) is dropped with a warning; any other
- * failure (the control plane is down or restarting, throttling) is retried with capped backoff
- * until it lands, so the control plane converges once it is back.
+ *   operations have no health member); consecutive health changes go in one call.
+ * Nothing is sent before the channel is attached (the agent registered). A refusal (the task is
+ * gone, or the change is invalid) is dropped with a warning; any other failure (the control plane
+ * is down or restarting, throttling) is retried with capped backoff until it lands, so the control
+ * plane converges once it is back.
  */
 const SENT_STATUSES = new Set(['RUNNING', 'STOPPED']);
 const RETRY_MS = { first: 200, max: 10_000 };
@@ -37,18 +40,18 @@ const REFUSALS = new Set([
   'SerializationException',
 ]);
 
-/** What SubmitHealth needs of the channel (ChannelClient). */
-export interface HealthChannel {
+/** What the reporter needs of the channel (ChannelClient). */
+export interface ReportChannel {
+  submitStateChanges(
+    request: SubmitStateChangesRequest,
+    signal?: AbortSignal,
+  ): Promise<SubmitStateChangesResponse>;
   submitHealth(request: SubmitHealthRequest, signal?: AbortSignal): Promise<void>;
 }
 
 export interface PullTimes {
   readonly pullStartedAt?: Date;
   readonly pullStoppedAt?: Date;
-}
-
-export function containerSubmission(view: ContainerView): SubmitContainerStateChangeCommandInput {
-  return { cluster: view.cluster, task: view.taskArn, ...containerChange(view) };
 }
 
 /** A container's state as SubmitTaskStateChange's `containers` entries carry it. */
@@ -110,22 +113,20 @@ interface TaskSent {
   pullSent?: string;
 }
 
-/** A SubmitHealth call not begun yet: later health changes of the same task join it. */
+/** Health changes not sent yet, of one task: later ones of the same task join it. */
 interface HealthBatch {
   readonly kind: 'health';
   readonly cluster: string;
   readonly taskArn: string;
   readonly containers: Map<string, HealthStatus>;
-  started: boolean;
 }
 
 /**
  * State changes of one task not sent yet: later container reports of the same task join it (a
  * newer report of a container in the same status replaces its older one; a new status starts the
- * next batch), and so does the task's own report. Sent as one call — a lone container
- * change as SubmitContainerStateChange, anything more as one SubmitTaskStateChange carrying the
- * containers, as the ECS agent batches them. The control plane applies a report's container
- * changes before its task status, so the order within the batch is kept.
+ * next batch), and so does the task's own report. One entry of a SubmitStateChanges call, as the
+ * ECS agent batches a task's changes into one SubmitTaskStateChange. The control plane applies an
+ * entry's container changes before its task status, so the order within the batch is kept.
  */
 interface StateBatch {
   readonly kind: 'state';
@@ -135,20 +136,26 @@ interface StateBatch {
   /** Pull times a container's STOPPED report carries (its task may stop on it). */
   pull?: PullTimes;
   task?: SubmitTaskStateChangeCommandInput;
-  started: boolean;
 }
 
+type Batch = StateBatch | HealthBatch;
+
+/** Entries per call: the control plane's limit for both operations. */
+const MAX_PER_CALL = 100;
+
 export class Reporter {
-  private chain: Promise<void> = Promise.resolve();
   private readonly tasks = new Map<string, TaskSent>();
-  /** The last thing queued, while it has not begun: later reports of the same task may join it. */
-  private tail: HealthBatch | StateBatch | undefined;
-  private channel: { readonly client: HealthChannel; readonly containerInstanceArn: string } | undefined;
+  /** Batches not sent yet, in the order they were made. */
+  private readonly queue: Batch[] = [];
+  /** Per task, its last batch in the queue: a later change of the task may join it. */
+  private readonly lastQueued = new Map<string, Batch>();
+  /** The sending loop, while it runs. */
+  private sending: Promise<void> | undefined;
+  private channel: { readonly client: ReportChannel; readonly containerInstanceArn: string } | undefined;
   private readonly attached: Promise<void>;
   private markAttached: () => void = () => undefined;
 
   constructor(
-    private readonly client: ECSClient,
     private readonly log: Logger,
     private readonly signal: AbortSignal,
   ) {
@@ -158,8 +165,8 @@ export class Reporter {
     });
   }
 
-  /** The channel health goes through, once registered; health reports wait for it in the queue. */
-  attach(client: HealthChannel, containerInstanceArn: string): void {
+  /** The channel reports go through, once registered; reports wait for it in the queue. */
+  attach(client: ReportChannel, containerInstanceArn: string): void {
     this.channel = { client, containerInstanceArn };
     this.markAttached();
   }
@@ -171,8 +178,8 @@ export class Reporter {
   }
 
   /** Settles when everything reported so far was sent (or given up). */
-  drained(): Promise<void> {
-    return this.chain;
+  async drained(): Promise<void> {
+    while (this.sending) await this.sending;
   }
 
   private sentFor(taskArn: string): TaskSent {
@@ -186,10 +193,10 @@ export class Reporter {
 
   private reportContainer(view: ContainerView, sent: TaskSent): void {
     if (view.imageDigest !== undefined) sent.digests.set(view.containerName, view.imageDigest);
-    const input = containerSubmission(view);
+    const change = containerChange(view);
     // A container's runtime id alone (created, not started yet) is not worth a call: it rides on
     // the container's next report.
-    const text = JSON.stringify(view.lastStatus === 'PENDING' ? { ...input, runtimeId: undefined } : input);
+    const text = JSON.stringify(view.lastStatus === 'PENDING' ? { ...change, runtimeId: undefined } : change);
     if (sent.containers.get(view.containerName) !== text) {
       sent.containers.set(view.containerName, text);
       const pull = JSON.stringify(pullTimes(sent.pull));
@@ -197,12 +204,12 @@ export class Reporter {
         view.lastStatus === 'STOPPED' && sent.pull.pullStartedAt !== undefined && sent.pullSent !== pull;
       if (withPull) sent.pullSent = pull;
       const batch = this.stateBatch(view.cluster, view.taskArn, view);
-      batch.containers.set(view.containerName, containerChange(view));
+      batch.containers.set(view.containerName, change);
       if (withPull) batch.pull = sent.pull;
     }
     if (view.healthStatus !== (sent.health.get(view.containerName) ?? 'UNKNOWN')) {
       sent.health.set(view.containerName, view.healthStatus);
-      this.enqueueHealth(view.cluster, view.taskArn, view.containerName, view.healthStatus);
+      this.healthBatch(view.cluster, view.taskArn).containers.set(view.containerName, view.healthStatus);
     }
   }
 
@@ -218,66 +225,82 @@ export class Reporter {
     this.stateBatch(view.cluster, view.taskArn).task = input;
   }
 
-  /** The batch a state change of this task joins: the tail if it is this task's and not begun. */
+  /** The batch a state change of this task joins: the task's last queued one, if it is a state batch. */
   private stateBatch(cluster: string, taskArn: string, container?: ContainerView): StateBatch {
-    const tail = this.tail;
+    const last = this.lastQueued.get(taskArn);
     // A batch keeps one report per container: a container whose status moved on (RUNNING, then
     // STOPPED) starts the next batch, so the control plane sees that it ran before it exited.
     const moved =
       container !== undefined &&
-      tail?.kind === 'state' &&
-      (tail.containers.get(container.containerName)?.status ?? container.lastStatus) !== container.lastStatus;
-    if (tail?.kind === 'state' && !tail.started && tail.taskArn === taskArn && !moved) return tail;
-    const batch: StateBatch = { kind: 'state', cluster, taskArn, containers: new Map(), started: false };
-    this.tail = batch;
-    // One turn of the event loop before the batch goes: the engine's next step (a container's
-    // start is seen, then its task turns RUNNING) usually lands in the same call.
-    this.chain = this.chain.then(async () => {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      batch.started = true;
-      const send = stateCall(batch);
-      return this.deliver(() => this.client.send(send, { abortSignal: this.signal }), taskArn, 'state');
-    });
+      last?.kind === 'state' &&
+      (last.containers.get(container.containerName)?.status ?? container.lastStatus) !== container.lastStatus;
+    if (last?.kind === 'state' && !moved) return last;
+    return this.enqueue({ kind: 'state', cluster, taskArn, containers: new Map() });
+  }
+
+  /** The batch a health change of this task joins: the task's last queued one, if it is a health batch. */
+  private healthBatch(cluster: string, taskArn: string): HealthBatch {
+    const last = this.lastQueued.get(taskArn);
+    if (last?.kind === 'health') return last;
+    return this.enqueue({ kind: 'health', cluster, taskArn, containers: new Map() });
+  }
+
+  private enqueue<B extends Batch>(batch: B): B {
+    this.queue.push(batch);
+    this.lastQueued.set(batch.taskArn, batch);
+    this.sending ??= this.send().finally(() => (this.sending = undefined));
     return batch;
   }
 
-  private enqueueHealth(cluster: string, taskArn: string, container: string, health: HealthStatus): void {
-    const tail = this.tail;
-    if (tail?.kind === 'health' && !tail.started && tail.taskArn === taskArn) {
-      tail.containers.set(container, health);
-      return;
-    }
-    const batch: HealthBatch = {
-      kind: 'health',
-      cluster,
-      taskArn,
-      containers: new Map([[container, health]]),
-      started: false,
-    };
-    this.tail = batch;
-    this.chain = this.chain.then(async () => {
-      batch.started = true;
-      await this.attached;
+  /**
+   * Sends the queue, oldest first, until it is empty: each call takes the longest run of batches
+   * of one kind at the head (up to MAX_PER_CALL), so changes of many tasks go in one call.
+   */
+  private async send(): Promise<void> {
+    // One turn of the event loop before the first call: the engine's next step (a container's
+    // start is seen, then its task turns RUNNING) usually lands in the same call.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.attached;
+    while (this.queue.length > 0) {
       const channel = this.channel;
-      if (channel === undefined) return; // stopped before the agent registered
-      const request: SubmitHealthRequest = {
-        cluster: batch.cluster,
-        containerInstanceArn: channel.containerInstanceArn,
-        tasks: [
-          {
-            taskArn: batch.taskArn,
-            containers: [...batch.containers].map(([containerName, healthStatus]) => ({
+      if (channel === undefined || this.signal.aborted) {
+        this.queue.length = 0; // stopped before the agent registered, or stopping
+        this.lastQueued.clear();
+        return;
+      }
+      const { kind, cluster } = this.queue[0] as Batch;
+      let count = 0;
+      const joins = (b: Batch | undefined) => b !== undefined && b.kind === kind && b.cluster === cluster;
+      while (count < MAX_PER_CALL && joins(this.queue[count])) count++;
+      const batches = this.queue.splice(0, count);
+      for (const batch of batches) {
+        if (this.lastQueued.get(batch.taskArn) === batch) this.lastQueued.delete(batch.taskArn);
+      }
+      const base = { cluster, containerInstanceArn: channel.containerInstanceArn };
+      if (kind === 'state') {
+        const request = { ...base, changes: (batches as StateBatch[]).map(stateEntry) };
+        await this.deliver(async () => {
+          const { refused } = await channel.client.submitStateChanges(request, this.signal);
+          for (const r of refused)
+            this.log.warn({ taskArn: r.task, code: r.code, message: r.message }, 'state change refused');
+        }, 'state');
+      } else {
+        const request: SubmitHealthRequest = {
+          ...base,
+          tasks: (batches as HealthBatch[]).map((b) => ({
+            taskArn: b.taskArn,
+            containers: [...b.containers].map(([containerName, healthStatus]) => ({
               containerName,
               healthStatus,
             })),
-          },
-        ],
-      };
-      await this.deliver(() => channel.client.submitHealth(request, this.signal), taskArn, 'health');
-    });
+          })),
+        };
+        await this.deliver(() => channel.client.submitHealth(request, this.signal), 'health');
+      }
+    }
   }
 
-  private async deliver(send: () => Promise<unknown>, taskArn: string, kind: string): Promise<void> {
+  private async deliver(send: () => Promise<unknown>, kind: string): Promise<void> {
     for (let delay = RETRY_MS.first; ; delay = Math.min(delay * 2, RETRY_MS.max)) {
       if (this.signal.aborted) return;
       try {
@@ -285,25 +308,21 @@ export class Reporter {
         return;
       } catch (err) {
         if (this.signal.aborted) return;
-        // A refusal (the task is gone or already STOPPED) will not change on a retry.
+        // A refusal of the whole call (the instance is gone) will not change on a retry.
         if (REFUSALS.has(errorCode(err))) {
-          this.log.warn({ err, taskArn, kind }, 'state change refused');
+          this.log.warn({ err, kind }, 'state change refused');
           return;
         }
         if (delay >= RETRY_MS.max)
-          this.log.warn({ err, taskArn, kind, retryInMs: delay }, 'state change not delivered yet');
+          this.log.warn({ err, kind, retryInMs: delay }, 'state change not delivered yet');
         await sleep(delay * (0.5 + Math.random()), undefined, { signal: this.signal }).catch(() => undefined);
       }
     }
   }
 }
 
-/** One call for a batch (see StateBatch). */
-function stateCall(batch: StateBatch): SubmitContainerStateChangeCommand | SubmitTaskStateChangeCommand {
-  const [only, ...more] = [...batch.containers.values()];
-  if (only !== undefined && more.length === 0 && batch.task === undefined && batch.pull === undefined) {
-    return new SubmitContainerStateChangeCommand({ cluster: batch.cluster, task: batch.taskArn, ...only });
-  }
+/** One SubmitStateChanges entry for a batch (see StateBatch). */
+function stateEntry(batch: StateBatch): StateChangeEntry {
   // The task report's containers carry image digests; a batched container change adds its state.
   const containers = new Map<string, ContainerStateChange>(
     (batch.task?.containers ?? []).map((c) => [c.containerName ?? '', c]),
@@ -311,16 +330,29 @@ function stateCall(batch: StateBatch): SubmitContainerStateChangeCommand | Submi
   for (const change of batch.containers.values()) {
     containers.set(change.containerName, { ...containers.get(change.containerName), ...change });
   }
-  return new SubmitTaskStateChangeCommand({
-    ...(batch.pull !== undefined ? pullTimes(batch.pull) : {}),
-    ...batch.task,
-    cluster: batch.cluster,
+  const report = batch.task;
+  const pull: PullTimes = {
+    ...batch.pull,
+    ...(report?.pullStartedAt !== undefined ? { pullStartedAt: report.pullStartedAt } : {}),
+    ...(report?.pullStoppedAt !== undefined ? { pullStoppedAt: report.pullStoppedAt } : {}),
+  };
+  return {
     task: batch.taskArn,
+    ...(report?.status !== undefined ? { status: report.status } : {}),
+    ...(report?.reason !== undefined ? { reason: report.reason } : {}),
+    ...epochSeconds('pullStartedAt', pull.pullStartedAt),
+    ...epochSeconds('pullStoppedAt', pull.pullStoppedAt),
+    ...epochSeconds('executionStoppedAt', report?.executionStoppedAt),
     ...(containers.size > 0 ? { containers: [...containers.values()] } : {}),
-  });
+  };
 }
 
-/** The service's error code: the SDK's exception name, or the channel's code. */
+/** A timestamp as awsJson carries it: epoch seconds. */
+function epochSeconds<K extends string>(key: K, at: Date | undefined): { [P in K]?: number } {
+  return (at === undefined ? {} : { [key]: at.getTime() / 1000 }) as { [P in K]?: number };
+}
+
+/** The service's error code: the channel's code, or an error's name. */
 function errorCode(err: unknown): string {
   if (err instanceof ChannelError) return err.code;
   return (err as { name?: string }).name ?? '';

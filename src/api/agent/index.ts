@@ -1,15 +1,21 @@
+import { SubmitTaskStateChangeRequest$ } from '@aws-sdk/client-ecs';
 import type { AgentHealthOperations, SubmitHealthInput } from '../../control/agent-channel/health.js';
 import type { AgentChannelOperations, PollInput } from '../../control/agent-channel/poll.js';
+import type {
+  AgentStateChangeOperations,
+  SubmitStateChangesInput,
+} from '../../control/agent-channel/state-changes.js';
 import type { ErrorSpec } from '../errors.js';
 import type { JsonService } from '../service.js';
 
 /**
  * `BerthAgentV1`: the agent channel's own awsJson1.1 service (Berth's, not an AWS one), signed with
  * SigV4 under the `ecs` service name like every ECS call, so the gateway's authentication,
- * authorization, validation and error handling apply unchanged. Two operations: `Poll` (a long poll
- * and a heartbeat; see control/agent-channel/poll.ts) and `SubmitHealth` (containers' health check
- * results, which ECS's public operations cannot carry; control/agent-channel/health.ts). State
- * changes go back through ECS's public SubmitTaskStateChange / SubmitContainerStateChange.
+ * authorization, validation and error handling apply unchanged. Three operations: `Poll` (a long
+ * poll and a heartbeat; see control/agent-channel/poll.ts), `SubmitStateChanges` (task and
+ * container state changes of many tasks in one call, each entry as ECS's SubmitTaskStateChange
+ * reads; control/agent-channel/state-changes.ts) and `SubmitHealth` (containers' health check
+ * results, which ECS's public operations cannot carry; control/agent-channel/health.ts).
  */
 export const AGENT_TARGET_PREFIX = 'BerthAgentV1';
 const NS = 'com.berth.agent';
@@ -77,9 +83,24 @@ export const SubmitHealthRequest$ = [
   3,
 ];
 
+/** `{ cluster, containerInstanceArn, changes }`, all required; each change as SubmitTaskStateChange's request. */
+export const SubmitStateChangesRequest$ = [
+  STRUCTURE,
+  NS,
+  'SubmitStateChangesRequest',
+  0,
+  ['cluster', 'containerInstanceArn', 'changes'],
+  [STRING, STRING, [LIST, NS, 'StateChangeList', 0, SubmitTaskStateChangeRequest$]],
+  3,
+];
+
 const HEALTH_STATUS = { HEALTHY: 'HEALTHY', UNHEALTHY: 'UNHEALTHY', UNKNOWN: 'UNKNOWN' } as const;
 
-export function agentService(channel: AgentChannelOperations, health: AgentHealthOperations): JsonService {
+export function agentService(
+  channel: AgentChannelOperations,
+  health: AgentHealthOperations,
+  stateChanges: AgentStateChangeOperations,
+): JsonService {
   return {
     protocol: 'json',
     targetPrefix: AGENT_TARGET_PREFIX,
@@ -89,6 +110,10 @@ export function agentService(channel: AgentChannelOperations, health: AgentHealt
     enums: { 'ContainerHealth.healthStatus': HEALTH_STATUS },
     operations: {
       Poll: { input: PollRequest$, run: (input: PollInput) => channel.poll(input) },
+      SubmitStateChanges: {
+        input: SubmitStateChangesRequest$,
+        run: (input: SubmitStateChangesInput) => stateChanges.submitStateChanges(input),
+      },
       SubmitHealth: {
         input: SubmitHealthRequest$,
         run: (input: SubmitHealthInput) => health.submitHealth(input),

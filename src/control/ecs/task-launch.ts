@@ -13,6 +13,7 @@ import type {
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ContainerInstanceRecord } from '../../core/ecs/container-instance.js';
 import { validateTags, type ResourceTag } from '../../core/ecs/tags.js';
+import { sortableTaskId } from '../../core/ecs/task-id.js';
 import {
   adjustRemaining,
   checkOverrides,
@@ -289,7 +290,7 @@ export async function placeTasks(
   }
   const now = deps.now();
   const records = decision.placements.map((instanceArn, k): TaskRecord => {
-    const id = randomBytes(16).toString('hex');
+    const id = sortableTaskId(now, randomBytes(10));
     const zone = view.attributes(instanceArn).find((a) => a.name === 'ecs.availability-zone');
     return {
       arn: taskArn(scope, launch.cluster, id),

@@ -27,15 +27,14 @@ import {
   type TaskRecord,
 } from '../../core/ecs/task.js';
 import {
-  REPORTED_STATUSES,
   applyHealth,
   applyReport,
   unknownContainer,
   type ContainerHealthReport,
   type ContainerReport,
-  type ReportedStatus,
   type TaskReport,
 } from '../../core/ecs/task-report.js';
+import { optional, reportedStatus, taskReportOf } from './task-report-input.js';
 import { agentDesiredStatus, nextTaskState } from '../../core/ecs/task-lifecycle.js';
 import { Fault, clientFault, invalidParameter } from '../../core/fault.js';
 import { decodeToken, page, pageSize } from '../../core/pagination.js';
@@ -238,25 +237,7 @@ export class TaskOperations {
    * container is InvalidParameterException; an unknown cluster ClientException (both modelled).
    */
   async submitTaskStateChange(input: SubmitTaskStateChangeRequest): Promise<SubmitTaskStateChangeResponse> {
-    const containers = (input.containers ?? []).map((c): ContainerReport => {
-      if (!c.containerName) throw invalidParameter('Each container state change needs containerName.');
-      return {
-        name: c.containerName,
-        ...optional('status', reportedStatus(c.status, invalidParameter)),
-        ...optional('runtimeId', c.runtimeId),
-        ...optional('exitCode', c.exitCode),
-        ...optional('reason', c.reason),
-        ...optional('imageDigest', c.imageDigest),
-        ...optional('networkBindings', c.networkBindings),
-      };
-    });
-    const report: TaskReport = {
-      containers,
-      ...optional('status', reportedStatus(input.status, invalidParameter)),
-      ...optional('reason', input.reason),
-      ...optional('pullStartedAt', epochMs(input.pullStartedAt)),
-      ...optional('pullStoppedAt', epochMs(input.pullStoppedAt)),
-    };
+    const report = taskReportOf(input, invalidParameter);
     await this.report(input.cluster, input.task, report, invalidParameter);
     return { acknowledgment: 'ACK' };
   }
@@ -418,27 +399,4 @@ async function recode<T>(fault: (message: string) => Fault, work: () => Promise<
     }
     throw error;
   }
-}
-
-/** A reported status: PENDING, RUNNING or STOPPED (case as ECS sends it). */
-function reportedStatus(
-  status: string | undefined,
-  fault: (message: string) => Fault,
-): ReportedStatus | undefined {
-  if (status === undefined) return undefined;
-  if (!(REPORTED_STATUSES as readonly string[]).includes(status)) {
-    throw fault(`status must be one of ${REPORTED_STATUSES.join(', ')}, not '${status}'.`);
-  }
-  return status as ReportedStatus;
-}
-
-/** A timestamp as the validator passes it (epoch seconds) or as a Date, in epoch ms. */
-function epochMs(value: Date | number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  return typeof value === 'number' ? Math.round(value * 1000) : value.getTime();
-}
-
-/** `{ [key]: value }` when value is defined, else `{}` (for exactOptionalPropertyTypes). */
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
