@@ -47,23 +47,7 @@ export class PlacementCache {
   async read(repos: Repositories, cluster: string, group: string): Promise<ClusterSnapshot> {
     const entry = await this.fresh(repos, cluster);
     const view = groupView(entry, group);
-    // The same object for an instance as long as it is unchanged: the prepared columns are then
-    // updated only for the instances that changed since the group's last placement.
-    const rows = new Map<string, GroupRow>();
-    const snapshot: InstanceSnapshot[] = [];
-    for (const [arn, instance] of entry.instances) {
-      let row = view.rows.get(arn);
-      if (row?.base !== instance.base) {
-        const groupTasks = instance.groups.get(group) ?? 0;
-        row = {
-          base: instance.base,
-          snapshot: groupTasks === 0 ? instance.base : { ...instance.base, groupTasks },
-        };
-      }
-      rows.set(arn, row);
-      snapshot.push(row.snapshot);
-    }
-    view.rows = rows;
+    const snapshot = groupSnapshot(entry, view, group);
     return {
       snapshot,
       // Synchronous with the placement that uses it: the group's previous columns are spent here.
@@ -84,7 +68,7 @@ export class PlacementCache {
       if (entry?.instances !== undefined && entry.stale.size === 0) return entry as LoadedEntry;
       if (entry === undefined) {
         // Registered before the read starts, so writes made while it runs are heard.
-        entry = { stale: new Set(), groups: new Map() };
+        entry = { stale: new Set(), groups: new Map(), generation: 0, log: [] };
         this.clusters.set(cluster, entry);
       }
       const current = entry;
@@ -119,6 +103,9 @@ export class PlacementCache {
       instances.set(record.arn, cached(record, attributes.get(record.arn) ?? [], byInstance.get(record.arn)));
     }
     entry.instances = instances;
+    entry.layout = undefined;
+    entry.log.length = 0;
+    entry.generation++;
   }
 
   private async reload(repos: Repositories, entry: ClusterEntry): Promise<void> {
@@ -134,11 +121,22 @@ export class PlacementCache {
       ]);
       const byInstance = groupCounts(counts);
       const found = new Map(records.map((r) => [r.arn, r]));
+      let moved = false; // an instance joined or left: the order of the snapshot changes
       for (const arn of arns) {
         const record = found.get(arn);
-        if (record === undefined || record.status === 'INACTIVE') instances.delete(arn);
-        else instances.set(arn, cached(record, attributes.get(arn) ?? [], byInstance.get(arn)));
+        const known = instances.has(arn);
+        if (record === undefined || record.status === 'INACTIVE') {
+          moved ||= known;
+          instances.delete(arn);
+        } else {
+          moved ||= !known;
+          instances.set(arn, cached(record, attributes.get(arn) ?? [], byInstance.get(arn)));
+        }
       }
+      if (moved) entry.layout = undefined;
+      entry.generation++;
+      entry.log.push({ generation: entry.generation, arns });
+      if (entry.log.length > MAX_LOG) entry.log.shift();
     } catch (error) {
       for (const arn of arns) entry.stale.add(arn);
       throw error;
@@ -171,16 +169,59 @@ interface CachedInstance {
   readonly groups: ReadonlyMap<string, number>;
 }
 
-/** An instance as one group's placement sees it, kept while its `base` is the cached one. */
-interface GroupRow {
-  readonly base: InstanceSnapshot;
-  readonly snapshot: InstanceSnapshot;
+/** One group's last snapshot and prepared columns, and the cluster's state they were made from. */
+interface GroupView {
+  snapshot?: InstanceSnapshot[];
+  /** The layout and generation of the entry when `snapshot` was made. */
+  layout?: Layout;
+  generation: number;
+  prepared?: PreparedCluster;
 }
 
-/** One group's last snapshot rows and prepared columns. */
-interface GroupView {
-  rows: Map<string, GroupRow>;
-  prepared?: PreparedCluster;
+/** The order of a cluster's instances in its snapshots, kept until an instance joins or leaves. */
+interface Layout {
+  readonly arns: readonly string[];
+  readonly position: ReadonlyMap<string, number>;
+}
+
+/** Reloads a cluster remembers, so a group's snapshot is patched rather than rebuilt. */
+const MAX_LOG = 64;
+
+/**
+ * The snapshot for `group`: its last one with only the instances reloaded since patched (each
+ * unchanged instance stays the same object, so the prepared columns update only the changed ones),
+ * or built afresh when instances joined or left or the group's last read is too old.
+ */
+function groupSnapshot(entry: LoadedEntry, view: GroupView, group: string): InstanceSnapshot[] {
+  const layout = (entry.layout ??= layoutOf(entry.instances));
+  const row = (arn: string): InstanceSnapshot => {
+    const instance = entry.instances.get(arn) as CachedInstance;
+    const groupTasks = instance.groups.get(group) ?? 0;
+    return groupTasks === 0 ? instance.base : { ...instance.base, groupTasks };
+  };
+  const oldest = entry.log[0]?.generation ?? entry.generation + 1;
+  let snapshot: InstanceSnapshot[];
+  if (view.snapshot !== undefined && view.layout === layout && view.generation + 1 >= oldest) {
+    snapshot = view.snapshot.slice();
+    for (const change of entry.log) {
+      if (change.generation <= view.generation) continue;
+      for (const arn of change.arns) {
+        const at = layout.position.get(arn);
+        if (at !== undefined) snapshot[at] = row(arn);
+      }
+    }
+  } else {
+    snapshot = layout.arns.map(row);
+  }
+  view.snapshot = snapshot;
+  view.layout = layout;
+  view.generation = entry.generation;
+  return snapshot;
+}
+
+function layoutOf(instances: ReadonlyMap<string, CachedInstance>): Layout {
+  const arns = [...instances.keys()];
+  return { arns, position: new Map(arns.map((arn, at) => [arn, at])) };
 }
 
 /** Groups whose prepared columns a cluster keeps (each ≈ 30 bytes per instance plus its caches). */
@@ -190,7 +231,7 @@ function groupView(entry: LoadedEntry, group: string): GroupView {
   let view = entry.groups.get(group);
   if (view === undefined) {
     if (entry.groups.size >= MAX_GROUP_VIEWS) entry.groups.clear();
-    view = { rows: new Map() };
+    view = { generation: -1 };
     entry.groups.set(group, view);
   }
   return view;
@@ -199,6 +240,12 @@ function groupView(entry: LoadedEntry, group: string): GroupView {
 interface ClusterEntry {
   /** The registered (non-INACTIVE) instances; undefined until the first read completes. */
   instances?: Map<string, CachedInstance>;
+  /** Counts the reads of `instances` (whole or in part). */
+  generation: number;
+  /** The instances each of the last reads re-read, oldest first. */
+  readonly log: { readonly generation: number; readonly arns: readonly string[] }[];
+  /** The instances' order, while none joined or left. */
+  layout?: Layout | undefined;
   readonly groups: Map<string, GroupView>;
   /** Instances written since they were read. */
   readonly stale: Set<string>;
