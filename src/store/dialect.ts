@@ -11,6 +11,7 @@ import {
 import pg from 'pg';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { FALLBACK_PAGES, startCheckpointer } from './checkpointer.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -43,7 +44,7 @@ export async function openDatabase(location: string): Promise<OpenedDatabase> {
           dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location, max: 10 }) }),
         })
       : new Kysely<Database>({
-          dialect: new SqliteDialect({ database: withStatementCache(openSqlite(location)) }),
+          dialect: new SqliteDialect({ database: openSqliteWithCheckpointer(location) }),
         });
   await migrate(db, kind);
   return { kind, db };
@@ -68,6 +69,23 @@ function openSqlite(path: string): SQLite.Database {
 }
 
 /**
+ * The file's connection, with its log checkpointed by a worker thread (checkpointer.ts); an
+ * in-memory database has no log to checkpoint.
+ */
+function openSqliteWithCheckpointer(path: string): SqliteDatabase {
+  const database = openSqlite(path);
+  if (path === ':memory:') return withStatementCache(database, () => database.close());
+  database.pragma(`wal_autocheckpoint = ${FALLBACK_PAGES}`);
+  // After a burst has grown the log, the file is cut back to this size once the log starts over.
+  database.pragma(`journal_size_limit = ${16 * 1024 * 1024}`);
+  const checkpointer = startCheckpointer(path);
+  return withStatementCache(database, () => {
+    checkpointer.stop();
+    database.close();
+  });
+}
+
+/**
  * Kysely prepares every query afresh; preparing costs several times what running a small statement
  * does. Reusing prepared statements by SQL text is safe here because Kysely's SQLite driver runs
  * one query at a time on its one connection, and SQLite re-prepares a statement itself when the
@@ -75,10 +93,10 @@ function openSqlite(path: string): SQLite.Database {
  */
 const STATEMENT_CACHE_SIZE = 256;
 
-function withStatementCache(database: SQLite.Database): SqliteDatabase {
+function withStatementCache(database: SQLite.Database, close: () => void): SqliteDatabase {
   const statements = new Map<string, SQLite.Statement>();
   return {
-    close: () => database.close(),
+    close,
     prepare(sqlText: string) {
       let statement = statements.get(sqlText);
       if (!statement) {
