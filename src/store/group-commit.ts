@@ -27,6 +27,14 @@ import type { Database } from './schema.js';
  */
 export const MAX_BATCH = 64;
 
+/**
+ * A batch takes no further work once it has run this long. Its works run back to back without the
+ * event loop getting a turn (each query's await is a microtask), so a batch of large works (an
+ * agent's report of 100 tasks each) would keep every socket waiting — at 5,000 simulated hosts,
+ * long enough for connections to time out.
+ */
+export const BATCH_BUDGET_MS = 10;
+
 /** What one work is given: its repositories over the batch's transaction, and what to do once the batch has ended. */
 export interface Bound<R> {
   readonly repos: R;
@@ -65,7 +73,10 @@ export class GroupCommit<R> {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (this.queue.length > 0) {
+      for (let batches = 0; this.queue.length > 0; batches++) {
+        // The event loop's turn between batches (not before the first: an idle store adds no wait),
+        // for the requests and connections that waited meanwhile.
+        if (batches > 0) await new Promise<void>((resolve) => setImmediate(resolve));
         try {
           await this.db.connection().execute((conn) => this.batch(conn));
         } catch (error) {
@@ -80,14 +91,24 @@ export class GroupCommit<R> {
   }
 
   private async batch(conn: Kysely<Database>): Promise<void> {
-    // Taken once the connection is ours, so the batch also holds what queued while we waited for it.
-    const batch = this.queue.splice(0, MAX_BATCH);
+    // Taken one by one once the connection is ours, so the batch also holds what queued while we
+    // waited for it, until MAX_BATCH or BATCH_BUDGET_MS.
+    const first = this.queue.shift();
+    if (first === undefined) return;
+    const batch: Queued<R>[] = [first];
+    const started = performance.now();
+    const take = (): Queued<R> | undefined => {
+      if (batch.length >= MAX_BATCH || performance.now() - started > BATCH_BUDGET_MS) return undefined;
+      const next = this.queue.shift();
+      if (next !== undefined) batch.push(next);
+      return next;
+    };
     const run = (statement: CompiledQuery): Promise<unknown> => conn.executeQuery(statement);
     const trx = asTransaction(conn);
-    // A work alone in its batch (the usual case on an idle store) needs no savepoint: rolling the
-    // transaction back undoes it alone. That spares it two statements and the sub-journal a
-    // savepoint keeps of every page the work changes.
-    const alone = batch.length === 1;
+    // A work with nothing queued behind it (the usual case on an idle store) runs alone and needs
+    // no savepoint: rolling the transaction back undoes it alone. That spares it two statements and
+    // the sub-journal a savepoint keeps of every page the work changes.
+    const alone = this.queue.length === 0;
     const bound: Bound<R>[] = [];
     const outcomes: Outcome[] = [];
     let failed: { error: unknown } | undefined;
@@ -98,7 +119,12 @@ export class GroupCommit<R> {
       // whole batch would be lost rather than one transaction.
       await run(BEGIN);
       try {
-        for (const { work } of batch) {
+        for (
+          let queued: Queued<R> | undefined = first;
+          queued !== undefined;
+          queued = alone ? undefined : take()
+        ) {
+          const { work } = queued;
           const one = this.bind(trx);
           bound.push(one);
           if (!alone) await run(SAVEPOINT);

@@ -126,6 +126,8 @@ export interface TaskTable {
   version: number;
   /** Epoch ms when it reached STOPPED (null before; also null on rows stopped before 0006). */
   stopped_at: number | null;
+  /** The version the agent tracks (`desiredVersionOf`): what an agent's Poll compares. */
+  desired_version: number;
 }
 
 /** RunTask/StartTask `clientToken`s: the call's answer (task ARNs, failures), per cluster. */

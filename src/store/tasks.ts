@@ -1,6 +1,6 @@
 import type { Failure } from '@aws-sdk/client-ecs';
 import type { Kysely } from 'kysely';
-import type { TaskDoc, TaskRecord } from '../core/ecs/task.js';
+import { desiredVersionOf, type TaskDoc, type TaskRecord } from '../core/ecs/task.js';
 import type { InstanceChanged } from './instance-writes.js';
 import type { Database } from './schema.js';
 
@@ -120,6 +120,21 @@ export class TaskRepository {
       .where('last_status', '<>', 'STOPPED')
       .execute();
     return rows.map(toRecord);
+  }
+
+  /**
+   * The tasks on `instanceArn` that are not STOPPED, as ARN and the version its agent tracks
+   * (`desiredVersionOf`), from an index alone: what an agent's Poll compares before it reads any
+   * task in full.
+   */
+  async activeVersionsOn(instanceArn: string): Promise<{ arn: string; desiredVersion: number }[]> {
+    const rows = await this.db
+      .selectFrom('tasks')
+      .select(['arn', 'desired_version'])
+      .where('container_instance_arn', '=', instanceArn)
+      .where('last_status', '<>', 'STOPPED')
+      .execute();
+    return rows.map((r) => ({ arn: r.arn, desiredVersion: r.desired_version }));
   }
 
   /**
@@ -291,5 +306,6 @@ function toRow(record: TaskRecord): TaskRow {
     created_at: createdAt,
     version,
     stopped_at: doc.state.stoppedAt ?? null,
+    desired_version: desiredVersionOf(record),
   };
 }

@@ -6,7 +6,7 @@ import type { ClusterRecord } from '../../src/core/ecs/cluster.js';
 import type { ContainerInstanceRecord } from '../../src/core/ecs/container-instance.js';
 import { ClusterRepository } from '../../src/store/clusters.js';
 import { openDatabase } from '../../src/store/dialect.js';
-import { GroupCommit, MAX_BATCH } from '../../src/store/group-commit.js';
+import { BATCH_BUDGET_MS, GroupCommit, MAX_BATCH } from '../../src/store/group-commit.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { Database } from '../../src/store/schema.js';
 import { freshSqlite } from '../support/stores.js';
@@ -202,6 +202,16 @@ describe('group commit (SQLite store)', () => {
       assert.deepEqual(peek.clusters(), ['a', 'b', 'c']);
     }));
 
+  /** The sizes of the batches the works ran in, from how many rows each saw committed. */
+  function batchSizes(committedBefore: readonly number[]): number[] {
+    const sizes: number[] = [];
+    committedBefore.forEach((seen, i) => {
+      if (i > 0 && seen === committedBefore[i - 1]) sizes[sizes.length - 1]! += 1;
+      else sizes.push(1);
+    });
+    return sizes;
+  }
+
   it(`a batch holds at most ${MAX_BATCH} works; the rest run in the next batch`, () =>
     withStore(async (store, peek) => {
       const hold = gate();
@@ -217,10 +227,39 @@ describe('group commit (SQLite store)', () => {
       );
       hold.open();
       await Promise.all([a.done, ...works]);
-      assert.deepEqual(committedBefore, [
-        ...Array.from({ length: MAX_BATCH }, () => 1), // a
-        ...Array.from({ length: count - MAX_BATCH }, () => 1 + MAX_BATCH), // a and the first batch
-      ]);
+      // In order, each batch seeing what the batches before it committed (a's row first).
+      assert.equal(committedBefore[0], 1);
+      assert.deepEqual(
+        [...committedBefore].sort((x, y) => x - y),
+        committedBefore,
+      );
+      const sizes = batchSizes(committedBefore);
+      assert.ok(sizes.length >= 2, `${count} works in batches of ${sizes.join(', ')}`);
+      assert.ok(Math.max(...sizes) <= MAX_BATCH, `batches of ${sizes.join(', ')}`);
+      assert.ok(Math.max(...sizes) > 1, `works queued together share a batch: ${sizes.join(', ')}`);
+      assert.equal(peek.clusters().length, 1 + count);
+    }));
+
+  it(`a batch takes no more work once it has run ${BATCH_BUDGET_MS} ms (the event loop gets its turn)`, () =>
+    withStore(async (store, peek) => {
+      const hold = gate();
+      const a = blocking(store, 'a', hold.wait);
+      await a.started;
+      const count = 12;
+      const committedBefore: number[] = [];
+      const works = Array.from({ length: count }, (_, i) =>
+        store.transaction(async (repos) => {
+          committedBefore[i] = peek.clusters().length;
+          // A long work: the CPU is held for 60 % of the budget.
+          const until = performance.now() + BATCH_BUDGET_MS * 0.6;
+          while (performance.now() < until);
+          await repos.clusters.insert(cluster(`slow${String(i).padStart(2, '0')}`));
+        }),
+      );
+      hold.open();
+      await Promise.all([a.done, ...works]);
+      const sizes = batchSizes(committedBefore);
+      assert.ok(Math.max(...sizes) <= 2, `batches of ${sizes.join(', ')}`);
       assert.equal(peek.clusters().length, 1 + count);
     }));
 

@@ -105,15 +105,21 @@ export class AgentChannelOperations {
     for (;;) {
       const remaining = deadline - Date.now();
       const subscription = this.notifier.subscribe(arn, Math.max(0, remaining));
-      const tasks = await this.deps.store.tasks.activeOnInstances([arn]);
-      if (remaining <= 0 || this.notifier.isClosed || signal?.aborted === true || differs(tasks, known)) {
+      // Versions first (an index read): only the tasks the agent does not hold are read in full.
+      const versions = await this.deps.store.tasks.activeVersionsOn(arn);
+      if (remaining <= 0 || this.notifier.isClosed || signal?.aborted === true || differs(versions, known)) {
         subscription.cancel();
+        const unchanged = versions.filter((v) => known[v.arn] === v.desiredVersion).map((v) => v.arn);
+        const stale = versions.filter((v) => known[v.arn] !== v.desiredVersion).map((v) => v.arn);
+        // Re-checked on the full rows: a task that moved on since is sent as it is now, and one that
+        // reached STOPPED in between is left out (the agent stops what is not listed).
+        const changed = (await this.deps.store.tasks.byArns(stale)).filter(
+          (t) => t.containerInstanceArn === arn && t.state.lastStatus !== 'STOPPED',
+        );
         const definitions = new Map<string, Promise<TaskDefinition>>();
-        const unchanged = tasks.filter((t) => known[t.arn] === desiredVersionOf(t));
-        const changed = tasks.filter((t) => known[t.arn] !== desiredVersionOf(t));
         return {
           tasks: await Promise.all(changed.map((t) => this.agentTask(t, definitions))),
-          unchanged: unchanged.map((t) => t.arn),
+          unchanged,
         };
       }
       await subscription.changed;
@@ -200,11 +206,14 @@ export class AgentChannelOperations {
 }
 
 /** Whether the agent's view (`known`) differs from the tasks the instance holds now. */
-function differs(tasks: readonly TaskRecord[], known: Readonly<Record<string, number>>): boolean {
+function differs(
+  tasks: readonly { readonly arn: string; readonly desiredVersion: number }[],
+  known: Readonly<Record<string, number>>,
+): boolean {
   const current = new Set<string>();
   for (const task of tasks) {
     current.add(task.arn);
-    if (known[task.arn] !== desiredVersionOf(task)) return true;
+    if (known[task.arn] !== task.desiredVersion) return true;
   }
   return Object.keys(known).some((arn) => !current.has(arn));
 }
