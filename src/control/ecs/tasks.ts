@@ -350,7 +350,6 @@ export class TaskOperations {
   }
 }
 
-/** Gives a stopped task's resources back to its instance (version-checked; a loss retries the caller). */
 /**
  * Inside the caller's transaction: writes the task's new lifecycle state with its version check
  * (LostRace when it moved on) and, when the change stops the task, gives its instance's resources
@@ -371,6 +370,7 @@ export async function writeTaskChange(
   return next;
 }
 
+/** Gives a stopped task's resources back to its instance (version-checked; a loss retries the caller). */
 async function release(repos: Repositories, task: TaskRecord): Promise<void> {
   const instance = await repos.containerInstances.byArn(task.containerInstanceArn);
   if (!instance) return;
